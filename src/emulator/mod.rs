@@ -1,0 +1,16 @@
+//! PLACEHOLDER owned by the emulator work: replaced by the real emulator.
+use std::path::PathBuf;
+
+use crate::error::Result;
+
+#[derive(Debug, Clone, clap::Args)]
+pub struct EmulatorArgs {
+    #[arg(long, default_value = "127.0.0.1:4599")]
+    pub listen: String,
+    #[arg(long)]
+    pub state: Option<PathBuf>,
+}
+
+pub async fn serve(_args: EmulatorArgs) -> Result<()> {
+    unimplemented!("the emulator is being written")
+}

@@ -1,0 +1,80 @@
+//! The one error type of the tool, and the one place that maps outcomes to
+//! exit codes.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use crate::spec::Diagnostics;
+
+/// How a command that ran to the end went, as the process exit code says it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Exit {
+    /// 0: success; with `--detailed-exitcode`, also "no changes".
+    Success,
+    /// 2: changes pending (`plan --detailed-exitcode`) or drift found.
+    Changes,
+    /// 3: a safety guard refused the plan; nothing was applied.
+    Refused,
+}
+
+impl Exit {
+    pub fn code(self) -> u8 {
+        match self {
+            Exit::Success => 0,
+            Exit::Changes => 2,
+            Exit::Refused => 3,
+        }
+    }
+}
+
+/// Everything that stops a command. Each variant carries what its message
+/// needs; all of them exit 1.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("{0}")]
+    Spec(Diagnostics),
+
+    #[error("{message}")]
+    Usage { message: String },
+
+    #[error("{}: {source}", path.display())]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+
+    #[error("{context}: {message}")]
+    Api { context: String, message: String },
+
+    #[error("{0}")]
+    Other(String),
+}
+
+impl Error {
+    pub fn usage(message: impl Into<String>) -> Error {
+        Error::Usage {
+            message: message.into(),
+        }
+    }
+
+    pub fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Error {
+        Error::Io {
+            path: path.into(),
+            source,
+        }
+    }
+
+    pub fn api(context: impl Into<String>, message: impl Into<String>) -> Error {
+        Error::Api {
+            context: context.into(),
+            message: message.into(),
+        }
+    }
+
+    pub fn exit_code(&self) -> ExitCode {
+        ExitCode::from(1)
+    }
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -1,0 +1,152 @@
+//! Vocabulary shared by every stage: provider types, resource kinds, tags,
+//! ownership tag keys and ARN helpers.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+/// Tags as the tool reasons about them: sorted, one value per key.
+pub type Tags = BTreeMap<String, String>;
+
+/// The tag that records which stack owns a resource. The tags are the state.
+pub const STACK_TAG: &str = "codestar-reconcile:stack";
+/// Present (`true`) on a resource apply must never delete or replace.
+pub const PROTECT_TAG: &str = "codestar-reconcile:protect";
+/// Prefix reserved for the tool's own tags; users may not set these keys.
+pub const OWN_TAG_PREFIX: &str = "codestar-reconcile:";
+/// Prefix reserved by AWS; such tags are never read into plans nor touched.
+pub const AWS_TAG_PREFIX: &str = "aws:";
+
+/// Service quotas the tool and the emulator both respect.
+pub const MAX_TAGS: usize = 200;
+pub const MAX_CONNECTIONS_PER_REGION: usize = 250;
+pub const MAX_HOSTS_PER_ACCOUNT: usize = 50;
+
+/// Whether a tag key belongs to AWS and must be ignored.
+pub fn is_aws_tag(key: &str) -> bool {
+    key.starts_with(AWS_TAG_PREFIX)
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Kind {
+    Connection,
+    Host,
+}
+
+impl Kind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::Connection => "connection",
+            Kind::Host => "host",
+        }
+    }
+}
+
+impl fmt::Display for Kind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The service's `ProviderType` enum, spelled exactly as the API spells it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub enum ProviderType {
+    Bitbucket,
+    GitHub,
+    GitHubEnterpriseServer,
+    GitLab,
+    GitLabSelfManaged,
+}
+
+impl ProviderType {
+    pub const ALL: [ProviderType; 5] = [
+        ProviderType::Bitbucket,
+        ProviderType::GitHub,
+        ProviderType::GitHubEnterpriseServer,
+        ProviderType::GitLab,
+        ProviderType::GitLabSelfManaged,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ProviderType::Bitbucket => "Bitbucket",
+            ProviderType::GitHub => "GitHub",
+            ProviderType::GitHubEnterpriseServer => "GitHubEnterpriseServer",
+            ProviderType::GitLab => "GitLab",
+            ProviderType::GitLabSelfManaged => "GitLabSelfManaged",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<ProviderType> {
+        ProviderType::ALL.into_iter().find(|p| p.as_str() == s)
+    }
+
+    /// Self-hosted providers: a host carries them, and a connection reaches
+    /// them only through a host.
+    pub fn is_self_hosted(self) -> bool {
+        matches!(
+            self,
+            ProviderType::GitHubEnterpriseServer | ProviderType::GitLabSelfManaged
+        )
+    }
+}
+
+impl fmt::Display for ProviderType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// ARNs of this service come with two service prefixes (`codestar-connections`
+/// and the newer `codeconnections`) naming the same resource.
+pub mod arn {
+    const OLD: &str = ":codestar-connections:";
+    const NEW: &str = ":codeconnections:";
+
+    /// The ARN with its service prefix normalised, for comparisons only.
+    pub fn canonical(arn: &str) -> String {
+        arn.replacen(NEW, OLD, 1)
+    }
+
+    /// Whether two ARNs name the same resource, whatever their prefix.
+    pub fn same(a: &str, b: &str) -> bool {
+        a == b || canonical(a) == canonical(b)
+    }
+
+    /// The account id field of an ARN, if it has one.
+    pub fn account(arn: &str) -> Option<&str> {
+        arn.split(':').nth(4).filter(|s| !s.is_empty())
+    }
+
+    /// The Region field of an ARN, if it has one.
+    pub fn region(arn: &str) -> Option<&str> {
+        arn.split(':').nth(3).filter(|s| !s.is_empty())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn arns_with_either_prefix_are_the_same_resource() {
+        let old = "arn:aws:codestar-connections:eu-west-1:123456789012:host/ghes-0123abcd";
+        let new = "arn:aws:codeconnections:eu-west-1:123456789012:host/ghes-0123abcd";
+        assert!(arn::same(old, new));
+        assert!(!arn::same(old, &old.replace("0123abcd", "0123abce")));
+        assert_eq!(arn::region(new), Some("eu-west-1"));
+        assert_eq!(arn::account(new), Some("123456789012"));
+    }
+
+    #[test]
+    fn provider_types_round_trip_and_know_which_need_a_host() {
+        for p in ProviderType::ALL {
+            assert_eq!(ProviderType::parse(p.as_str()), Some(p));
+        }
+        assert!(ProviderType::GitLabSelfManaged.is_self_hosted());
+        assert!(!ProviderType::GitHub.is_self_hosted());
+        assert_eq!(ProviderType::parse("github"), None);
+    }
+}
