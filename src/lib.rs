@@ -9,5 +9,7 @@
 pub mod cli;
 pub mod emulator;
 pub mod error;
+pub mod live;
+pub mod plan;
 pub mod resource;
 pub mod spec;

@@ -1,0 +1,292 @@
+//! Reading one target (an account and Region) into a [`Snapshot`].
+//!
+//! Exactly one call per list page and one `ListTagsForResource` per resource:
+//! the list responses already carry every field the planner compares, so no
+//! `GetConnection`/`GetHost` is needed. Tag reads start as soon as their page
+//! arrives and run up to `concurrency` at a time.
+
+use std::sync::Arc;
+
+use aws_sdk_codestarconnections::Client;
+use aws_sdk_codestarconnections::error::{DisplayErrorContext, ProvideErrorMetadata};
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+use tokio::sync::Semaphore;
+use tokio::task::JoinSet;
+
+use crate::error::{Error, Result};
+use crate::resource::{PROTECT_TAG, STACK_TAG, Tags, is_aws_tag};
+use crate::spec::Vpc;
+
+/// What one account and Region holds, as the planner needs it.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Snapshot {
+    pub connections: Vec<LiveConnection>,
+    pub hosts: Vec<LiveHost>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct LiveConnection {
+    pub arn: String,
+    pub name: String,
+    /// As the service spells it; kept as text so a provider type newer than
+    /// this tool still reads.
+    pub provider_type: String,
+    pub host_arn: Option<String>,
+    pub status: String,
+    /// Every tag but AWS's own `aws:` tags.
+    pub tags: Tags,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct LiveHost {
+    pub arn: String,
+    pub name: String,
+    pub provider_type: String,
+    pub provider_endpoint: String,
+    pub vpc: Option<Vpc>,
+    pub status: String,
+    pub status_message: Option<String>,
+    pub tags: Tags,
+}
+
+/// Who owns a live resource, read from its tags.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Ownership {
+    /// Carries this stack's tag.
+    Managed,
+    /// Carries another stack's tag: never touched.
+    Foreign(String),
+    /// Carries no stack tag: never touched unless adopted.
+    Unmanaged,
+}
+
+/// Ownership of a resource carrying `tags`, from the point of view of `stack`.
+pub fn ownership(tags: &Tags, stack: &str) -> Ownership {
+    match tags.get(STACK_TAG) {
+        Some(owner) if owner == stack => Ownership::Managed,
+        Some(owner) => Ownership::Foreign(owner.clone()),
+        None => Ownership::Unmanaged,
+    }
+}
+
+/// Whether the live tags protect the resource from deletion and replacement.
+pub fn is_protected(tags: &Tags) -> bool {
+    tags.get(PROTECT_TAG).is_some_and(|v| v == "true")
+}
+
+impl Snapshot {
+    /// A digest of everything a plan depends on (names, ARNs, configuration,
+    /// tags) and nothing it does not (statuses, order), so a saved plan goes
+    /// stale exactly when its assumptions do.
+    pub fn fingerprint(&self) -> String {
+        let mut connections: Vec<_> = self
+            .connections
+            .iter()
+            .map(|c| (&c.arn, &c.name, &c.provider_type, &c.host_arn, &c.tags))
+            .collect();
+        connections.sort();
+        let mut hosts: Vec<_> = self
+            .hosts
+            .iter()
+            .map(|h| {
+                (
+                    &h.arn,
+                    &h.name,
+                    &h.provider_type,
+                    &h.provider_endpoint,
+                    h.vpc.as_ref().map(|v| {
+                        (
+                            &v.vpc_id,
+                            &v.subnet_ids,
+                            &v.security_group_ids,
+                            &v.tls_certificate,
+                        )
+                    }),
+                    &h.tags,
+                )
+            })
+            .collect();
+        hosts.sort();
+        let canonical = serde_json::to_vec(&(connections, hosts))
+            .expect("a snapshot of strings always serialises");
+        hex::encode(Sha256::digest(&canonical))
+    }
+}
+
+/// Read every connection and host of the client's account and Region, with
+/// their tags.
+pub async fn read(client: &Client, concurrency: usize) -> Result<Snapshot> {
+    let permits = Arc::new(Semaphore::new(concurrency.max(1)));
+    let (connections, hosts) = tokio::try_join!(
+        read_connections(client, permits.clone()),
+        read_hosts(client, permits)
+    )?;
+    Ok(Snapshot { connections, hosts })
+}
+
+async fn read_connections(client: &Client, permits: Arc<Semaphore>) -> Result<Vec<LiveConnection>> {
+    let mut pages = client
+        .list_connections()
+        .max_results(100)
+        .into_paginator()
+        .send();
+    let mut reads = JoinSet::new();
+    let mut index = 0usize;
+    while let Some(page) = pages.next().await {
+        let page = page.map_err(|e| api_error("ListConnections", e))?;
+        for c in page.connections() {
+            let (Some(arn), Some(name)) = (c.connection_arn(), c.connection_name()) else {
+                continue;
+            };
+            let connection = LiveConnection {
+                arn: arn.to_owned(),
+                name: name.to_owned(),
+                provider_type: c
+                    .provider_type()
+                    .map(|p| p.as_str().to_owned())
+                    .unwrap_or_default(),
+                host_arn: c.host_arn().filter(|a| !a.is_empty()).map(str::to_owned),
+                status: c
+                    .connection_status()
+                    .map(|s| s.as_str().to_owned())
+                    .unwrap_or_default(),
+                tags: Tags::new(),
+            };
+            spawn_tag_read(&mut reads, client, &permits, index, connection);
+            index += 1;
+        }
+    }
+    collect_in_order(reads, index).await
+}
+
+async fn read_hosts(client: &Client, permits: Arc<Semaphore>) -> Result<Vec<LiveHost>> {
+    let mut pages = client.list_hosts().max_results(100).into_paginator().send();
+    let mut reads = JoinSet::new();
+    let mut index = 0usize;
+    while let Some(page) = pages.next().await {
+        let page = page.map_err(|e| api_error("ListHosts", e))?;
+        for h in page.hosts() {
+            let (Some(arn), Some(name)) = (h.host_arn(), h.name()) else {
+                continue;
+            };
+            let host = LiveHost {
+                arn: arn.to_owned(),
+                name: name.to_owned(),
+                provider_type: h
+                    .provider_type()
+                    .map(|p| p.as_str().to_owned())
+                    .unwrap_or_default(),
+                provider_endpoint: h.provider_endpoint().unwrap_or_default().to_owned(),
+                vpc: h.vpc_configuration().map(|v| Vpc {
+                    vpc_id: v.vpc_id().to_owned(),
+                    subnet_ids: v.subnet_ids().to_vec(),
+                    security_group_ids: v.security_group_ids().to_vec(),
+                    tls_certificate: v.tls_certificate().map(str::to_owned),
+                }),
+                status: h.status().unwrap_or_default().to_owned(),
+                status_message: h.status_message().map(str::to_owned),
+                tags: Tags::new(),
+            };
+            spawn_tag_read(&mut reads, client, &permits, index, host);
+            index += 1;
+        }
+    }
+    collect_in_order(reads, index).await
+}
+
+/// A resource whose tags are read separately from its list entry.
+trait Tagged: Send + 'static {
+    fn arn(&self) -> &str;
+    fn set_tags(&mut self, tags: Tags);
+}
+
+impl Tagged for LiveConnection {
+    fn arn(&self) -> &str {
+        &self.arn
+    }
+    fn set_tags(&mut self, tags: Tags) {
+        self.tags = tags;
+    }
+}
+
+impl Tagged for LiveHost {
+    fn arn(&self) -> &str {
+        &self.arn
+    }
+    fn set_tags(&mut self, tags: Tags) {
+        self.tags = tags;
+    }
+}
+
+fn spawn_tag_read<T: Tagged>(
+    reads: &mut JoinSet<Result<(usize, Option<T>)>>,
+    client: &Client,
+    permits: &Arc<Semaphore>,
+    index: usize,
+    mut resource: T,
+) {
+    let client = client.clone();
+    let permits = permits.clone();
+    reads.spawn(async move {
+        let _permit = permits
+            .acquire_owned()
+            .await
+            .expect("the semaphore is never closed");
+        match read_tags(&client, resource.arn()).await? {
+            Some(tags) => {
+                resource.set_tags(tags);
+                Ok((index, Some(resource)))
+            }
+            // Deleted between the list and the tag read: it is gone.
+            None => Ok((index, None)),
+        }
+    });
+}
+
+async fn collect_in_order<T: Send + 'static>(
+    mut reads: JoinSet<Result<(usize, Option<T>)>>,
+    count: usize,
+) -> Result<Vec<T>> {
+    let mut slots: Vec<Option<T>> = (0..count).map(|_| None).collect();
+    while let Some(joined) = reads.join_next().await {
+        let (index, resource) =
+            joined.map_err(|e| Error::Other(format!("a tag read task failed: {e}")))??;
+        slots[index] = resource;
+    }
+    Ok(slots.into_iter().flatten().collect())
+}
+
+/// The resource's tags without AWS's own; `None` when the resource is gone.
+pub async fn read_tags(client: &Client, arn: &str) -> Result<Option<Tags>> {
+    match client
+        .list_tags_for_resource()
+        .resource_arn(arn)
+        .send()
+        .await
+    {
+        Ok(out) => Ok(Some(
+            out.tags()
+                .iter()
+                .filter(|t| !is_aws_tag(t.key()))
+                .map(|t| (t.key().to_owned(), t.value().to_owned()))
+                .collect(),
+        )),
+        Err(e) if e.code() == Some("ResourceNotFoundException") => Ok(None),
+        Err(e) => Err(api_error(&format!("ListTagsForResource {arn}"), e)),
+    }
+}
+
+/// An SDK failure as the tool reports it: the operation, then the service's
+/// own words (or the transport's).
+pub fn api_error<E>(context: &str, err: aws_sdk_codestarconnections::error::SdkError<E>) -> Error
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+{
+    let message = match (err.code(), err.message()) {
+        (Some(code), Some(message)) => format!("{code}: {message}"),
+        (Some(code), None) => code.to_owned(),
+        _ => DisplayErrorContext(&err).to_string(),
+    };
+    Error::api(context, message)
+}

@@ -1,0 +1,242 @@
+//! Safety guards. A refusal is a value with a message and a way out, not a
+//! stray error: the plan still shows everything else, and nothing is applied.
+
+use serde::{Deserialize, Serialize};
+
+use crate::resource::{Kind, PROTECT_TAG, STACK_TAG};
+
+/// Which guard refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Guard {
+    /// The file wants a name an unmanaged resource has, without `adopt: true`.
+    UnmanagedName,
+    /// The file wants a name another stack owns.
+    ForeignOwner,
+    /// Several live hosts have the wanted name.
+    AmbiguousHost,
+    /// A replacement without `--allow-replace`.
+    ReplaceNotAllowed,
+    /// A delete or replacement of a protected resource.
+    Protected,
+    /// More deletes and replacements than the safety limit allows.
+    TooMuchChange,
+    /// A host to delete or replace is used by connections that stay.
+    HostInUse,
+    /// `host_arn:` names a host the account does not have.
+    HostNotFound,
+    /// Someone else created the name between plan and apply.
+    Collision,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Refusal {
+    pub guard: Guard,
+    pub target: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kind: Option<Kind>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub arns: Vec<String>,
+    /// What is wrong, naming the resources involved.
+    pub message: String,
+    /// How to resolve it.
+    pub hint: String,
+}
+
+impl Refusal {
+    fn about(guard: Guard, target: &str, kind: Kind, name: &str, arns: Vec<String>) -> Refusal {
+        Refusal {
+            guard,
+            target: target.to_owned(),
+            kind: Some(kind),
+            name: Some(name.to_owned()),
+            arns,
+            message: String::new(),
+            hint: String::new(),
+        }
+    }
+
+    fn says(mut self, message: String, hint: String) -> Refusal {
+        self.message = message;
+        self.hint = hint;
+        self
+    }
+
+    pub fn unmanaged_name(target: &str, kind: Kind, name: &str, arn: &str) -> Refusal {
+        Refusal::about(
+            Guard::UnmanagedName,
+            target,
+            kind,
+            name,
+            vec![arn.to_owned()],
+        )
+        .says(
+            format!("{kind} {name:?} already exists ({arn}) and is not managed by any stack"),
+            format!(
+                "to take it over, add `adopt: true` to {name:?} in the file; \
+                 otherwise pick another name"
+            ),
+        )
+    }
+
+    pub fn foreign_owner(target: &str, kind: Kind, name: &str, arn: &str, owner: &str) -> Refusal {
+        Refusal::about(
+            Guard::ForeignOwner,
+            target,
+            kind,
+            name,
+            vec![arn.to_owned()],
+        )
+        .says(
+            format!("{kind} {name:?} ({arn}) belongs to stack {owner:?} ({STACK_TAG}={owner})"),
+            format!(
+                "pick another name, or remove it from stack {owner:?}'s file and apply that \
+                 first; this tool never touches another stack's resources"
+            ),
+        )
+    }
+
+    pub fn ambiguous_host(target: &str, name: &str, arns: Vec<String>) -> Refusal {
+        let n = arns.len();
+        let list = arns.join(", ");
+        Refusal::about(Guard::AmbiguousHost, target, Kind::Host, name, arns).says(
+            format!("{n} hosts in the account are named {name:?}: {list}"),
+            "host names are not unique in AWS, so the tool cannot tell which one the file means; \
+             delete or rename the extra hosts in the console, or give this host another name"
+                .to_owned(),
+        )
+    }
+
+    pub fn replace_not_allowed(
+        target: &str,
+        kind: Kind,
+        name: &str,
+        arn: &str,
+        fields: &[String],
+    ) -> Refusal {
+        let fields = fields.join(", ");
+        Refusal::about(
+            Guard::ReplaceNotAllowed,
+            target,
+            kind,
+            name,
+            vec![arn.to_owned()],
+        )
+        .says(
+            format!(
+                "{kind} {name:?} ({arn}) must be replaced because {fields} cannot change in place"
+            ),
+            if kind == Kind::Connection {
+                "replacing a connection gives it a new ARN that starts PENDING: every pipeline \
+                 using it breaks until someone completes the handshake in the console. If that \
+                 is intended, run again with --allow-replace; otherwise restore the old value"
+                    .to_owned()
+            } else {
+                "replacing a host deletes it and creates a new one (with a new ARN) that must be \
+                 set up again in the console. If that is intended, run again with \
+                 --allow-replace; otherwise restore the old value"
+                    .to_owned()
+            },
+        )
+    }
+
+    pub fn protected(target: &str, kind: Kind, name: &str, arn: &str, action: &str) -> Refusal {
+        Refusal::about(Guard::Protected, target, kind, name, vec![arn.to_owned()]).says(
+            format!(
+                "{kind} {name:?} ({arn}) is protected ({PROTECT_TAG}=true) and would be {action}"
+            ),
+            format!(
+                "if it really must go, first apply the file with `protect: false` on {name:?} \
+                 (that removes the protect tag), then make this change"
+            ),
+        )
+    }
+
+    pub fn too_much_change(
+        target: &str,
+        destructive: usize,
+        managed: usize,
+        limit: u32,
+    ) -> Refusal {
+        let percent = destructive * 100 / managed.max(1);
+        Refusal {
+            guard: Guard::TooMuchChange,
+            target: target.to_owned(),
+            kind: None,
+            name: None,
+            arns: Vec::new(),
+            message: format!(
+                "the plan deletes or replaces {destructive} of {managed} managed resources \
+                 ({percent}%), above the safety limit of {limit}%"
+            ),
+            hint: "check that the file is the one you meant (a truncated or wrong file looks \
+                   like this); if the change is intended, run again with --force, or raise \
+                   `safety.max_delete_percent` in the file"
+                .to_owned(),
+        }
+    }
+
+    pub fn host_in_use(
+        target: &str,
+        name: &str,
+        arn: &str,
+        users: &[(String, String)],
+        action: &str,
+    ) -> Refusal {
+        let list = users
+            .iter()
+            .map(|(n, a)| format!("{n} ({a})"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let mut arns = vec![arn.to_owned()];
+        arns.extend(users.iter().map(|(_, a)| a.clone()));
+        Refusal::about(Guard::HostInUse, target, Kind::Host, name, arns).says(
+            format!(
+                "host {name:?} ({arn}) would be {action}, but connections this file does not \
+                 manage still use it: {list}"
+            ),
+            "AWS refuses to delete a host while connections use it: delete or move those \
+             connections first (they belong to another stack or to nobody), or keep the host"
+                .to_owned(),
+        )
+    }
+
+    pub fn host_not_found(target: &str, connection: &str, host_arn: &str) -> Refusal {
+        Refusal::about(
+            Guard::HostNotFound,
+            target,
+            Kind::Connection,
+            connection,
+            vec![host_arn.to_owned()],
+        )
+        .says(
+            format!("connection {connection:?} uses host_arn {host_arn}, which this account and Region do not have"),
+            "check the ARN (account, Region and suffix), or manage the host in this file and \
+             use `host: <name>` instead"
+                .to_owned(),
+        )
+    }
+
+    pub fn collision(
+        target: &str,
+        kind: Kind,
+        name: &str,
+        arn: &str,
+        owner: Option<&str>,
+    ) -> Refusal {
+        let owner = match owner {
+            Some(stack) => format!("stack {stack:?}"),
+            None => "no stack (unmanaged)".to_owned(),
+        };
+        Refusal::about(Guard::Collision, target, kind, name, vec![arn.to_owned()]).says(
+            format!(
+                "{kind} {name:?} was created by someone else after the plan was made ({arn}, \
+                 owned by {owner}); it was not created again"
+            ),
+            "run plan again and decide: adopt it with `adopt: true`, or pick another name"
+                .to_owned(),
+        )
+    }
+}

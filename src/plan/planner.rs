@@ -1,0 +1,702 @@
+//! Desired state × live snapshot → changes and refusals. Pure: no client, no
+//! clock, no environment, so it is tested case by case and by property.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use crate::live::{LiveConnection, LiveHost, Ownership, Snapshot, is_protected, ownership};
+use crate::resource::{Kind, PROTECT_TAG, STACK_TAG, Tags, arn, is_aws_tag};
+use crate::spec::{self, ConnectionSource, Target};
+
+use super::{Action, Change, Refusal, State, TagChanges, TargetPlan, VpcState, Warning};
+
+/// Choices made on the command line that change what a plan may do.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Options {
+    /// Allow replacements (delete then create, new ARN).
+    pub allow_replace: bool,
+    /// Allow more deletes and replacements than the safety limit.
+    pub force: bool,
+    /// Overrides the file's `safety.max_delete_percent`.
+    pub max_delete_percent: Option<u32>,
+    /// Overrides the file's `safety.min_managed`.
+    pub min_managed: Option<usize>,
+}
+
+/// How a host of the file resolves for the connections that name it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum HostResolution {
+    /// The live host with this ARN is the one.
+    Existing(String),
+    /// Created (or re-created) by this plan: its ARN is known only at apply.
+    New,
+    /// Refused; connections naming it are left out (the refusal says why).
+    Unresolved,
+}
+
+/// Plan one target. `label` names it in changes and refusals.
+pub fn plan_target(target: &Target, live: &Snapshot, label: &str, opts: &Options) -> TargetPlan {
+    let mut planner = Planner {
+        target,
+        live,
+        label,
+        opts,
+        out: TargetPlan {
+            managed: count_managed(live, &target.stack),
+            ..TargetPlan::default()
+        },
+        hosts: BTreeMap::new(),
+    };
+    for host in &target.hosts {
+        planner.plan_host(host);
+    }
+    for connection in &target.connections {
+        planner.plan_connection(connection);
+    }
+    planner.plan_deletes();
+    planner.check_hosts_in_use();
+    planner.check_safety_limit();
+    planner.warn_pending();
+
+    let mut out = planner.out;
+    out.changes
+        .sort_by(|a, b| (a.kind != Kind::Host, &a.name).cmp(&(b.kind != Kind::Host, &b.name)));
+    out
+}
+
+struct Planner<'a> {
+    target: &'a Target,
+    live: &'a Snapshot,
+    label: &'a str,
+    opts: &'a Options,
+    out: TargetPlan,
+    hosts: BTreeMap<&'a str, HostResolution>,
+}
+
+impl<'a> Planner<'a> {
+    fn stack(&self) -> &'a str {
+        &self.target.stack
+    }
+
+    fn refuse(&mut self, refusal: Refusal) {
+        self.out.refusals.push(refusal);
+    }
+
+    fn change(&self, action: Action, kind: Kind, name: &str, reason: String) -> Change {
+        Change {
+            action,
+            kind,
+            name: name.to_owned(),
+            target: self.label.to_owned(),
+            arn: None,
+            reason,
+            replace_fields: Vec::new(),
+            before: None,
+            after: None,
+            tags: TagChanges::default(),
+            update_host: false,
+        }
+    }
+
+    /// Whether the file's resource may be reconciled against `tags`' owner;
+    /// refuses (and returns `None`) for foreign resources and unadopted
+    /// unmanaged ones. `Some(true)` means it is being adopted.
+    fn claim(
+        &mut self,
+        kind: Kind,
+        name: &str,
+        arn: &str,
+        tags: &Tags,
+        adopt: bool,
+    ) -> Option<bool> {
+        match ownership(tags, self.stack()) {
+            Ownership::Managed => Some(false),
+            Ownership::Unmanaged if adopt => Some(true),
+            Ownership::Unmanaged => {
+                self.refuse(Refusal::unmanaged_name(self.label, kind, name, arn));
+                None
+            }
+            Ownership::Foreign(owner) => {
+                self.refuse(Refusal::foreign_owner(self.label, kind, name, arn, &owner));
+                None
+            }
+        }
+    }
+
+    /// A replacement if the guards allow it, else the refusals that stop it.
+    /// Returns whether the replacement is planned.
+    fn replace(&mut self, mut change: Change, live_tags: &Tags, wants_protect: bool) -> bool {
+        let arn = change.arn.clone().unwrap_or_default();
+        if is_protected(live_tags) || wants_protect {
+            self.refuse(Refusal::protected(
+                self.label,
+                change.kind,
+                &change.name,
+                &arn,
+                "replaced",
+            ));
+            return false;
+        }
+        if !self.opts.allow_replace {
+            self.refuse(Refusal::replace_not_allowed(
+                self.label,
+                change.kind,
+                &change.name,
+                &arn,
+                &change.replace_fields,
+            ));
+            return false;
+        }
+        change.action = Action::Replace;
+        self.out.changes.push(change);
+        true
+    }
+
+    fn plan_host(&mut self, host: &'a spec::Host) {
+        let same_name: Vec<&LiveHost> = self
+            .live
+            .hosts
+            .iter()
+            .filter(|l| l.name == host.name)
+            .collect();
+        let resolution = match same_name.as_slice() {
+            [] => {
+                let mut change = self.change(
+                    Action::Create,
+                    Kind::Host,
+                    &host.name,
+                    "not in the account".to_owned(),
+                );
+                change.after = Some(desired_host_state(host, self.stack(), None));
+                self.out.changes.push(change);
+                HostResolution::New
+            }
+            [live] => self.plan_existing_host(host, live),
+            many => {
+                let arns = many.iter().map(|l| l.arn.clone()).collect();
+                self.refuse(Refusal::ambiguous_host(self.label, &host.name, arns));
+                HostResolution::Unresolved
+            }
+        };
+        self.hosts.insert(&host.name, resolution);
+    }
+
+    fn plan_existing_host(&mut self, host: &spec::Host, live: &LiveHost) -> HostResolution {
+        let Some(adopting) = self.claim(Kind::Host, &host.name, &live.arn, &live.tags, host.adopt)
+        else {
+            return HostResolution::Unresolved;
+        };
+        let before = live_host_state(live);
+        let after = desired_host_state(host, self.stack(), Some(&live.tags));
+        let mut change = self.change(Action::Update, Kind::Host, &host.name, String::new());
+        change.arn = Some(live.arn.clone());
+
+        if live.provider_type != host.provider_type.as_str() {
+            change.replace_fields = vec!["provider_type".to_owned()];
+            change.reason = format!(
+                "provider_type cannot change in place ({} → {})",
+                live.provider_type, host.provider_type
+            );
+            change.before = Some(before);
+            change.after = Some(after);
+            return if self.replace(change, &live.tags, host.protect == Some(true)) {
+                HostResolution::New
+            } else {
+                HostResolution::Unresolved
+            };
+        }
+
+        let mut what = Vec::new();
+        if live.provider_endpoint != host.provider_endpoint {
+            what.push("provider_endpoint");
+        }
+        if before.vpc != after.vpc {
+            what.push("VPC configuration");
+        }
+        change.update_host = !what.is_empty();
+        change.tags = tag_changes(&after.tags, &live.tags);
+        if !change.tags.is_empty() {
+            what.push("tags");
+        }
+        change.before = Some(before);
+        change.after = Some(after);
+        if adopting {
+            change.action = Action::Adopt;
+            change.reason = adopt_reason(&what);
+            self.out.changes.push(change);
+        } else if !what.is_empty() {
+            change.reason = format!("{} differ from the file", what.join(", "));
+            self.out.changes.push(change);
+        }
+        HostResolution::Existing(live.arn.clone())
+    }
+
+    fn plan_connection(&mut self, connection: &'a spec::Connection) {
+        let wanted = match &connection.source {
+            ConnectionSource::Provider(p) => Wanted {
+                provider_type: Some(p.as_str().to_owned()),
+                host_name: None,
+                host_arn: None,
+                new_host: false,
+            },
+            ConnectionSource::Host(name) => match self.hosts.get(name.as_str()) {
+                Some(HostResolution::Existing(arn)) => Wanted {
+                    provider_type: self.host_provider(arn),
+                    host_name: Some(name.clone()),
+                    host_arn: Some(arn.clone()),
+                    new_host: false,
+                },
+                Some(HostResolution::New) => Wanted {
+                    provider_type: self
+                        .target
+                        .hosts
+                        .iter()
+                        .find(|h| &h.name == name)
+                        .map(|h| h.provider_type.as_str().to_owned()),
+                    host_name: Some(name.clone()),
+                    host_arn: None,
+                    new_host: true,
+                },
+                // The host's own refusal explains; a connection to an unknown
+                // host cannot be planned.
+                Some(HostResolution::Unresolved) | None => return,
+            },
+            ConnectionSource::HostArn(host_arn) => {
+                let Some(host) = self.live.hosts.iter().find(|h| arn::same(&h.arn, host_arn))
+                else {
+                    self.refuse(Refusal::host_not_found(
+                        self.label,
+                        &connection.name,
+                        host_arn,
+                    ));
+                    return;
+                };
+                Wanted {
+                    provider_type: Some(host.provider_type.clone()),
+                    host_name: None,
+                    host_arn: Some(host_arn.clone()),
+                    new_host: false,
+                }
+            }
+        };
+
+        let Some(live) = self
+            .live
+            .connections
+            .iter()
+            .find(|l| l.name == connection.name)
+        else {
+            let mut change = self.change(
+                Action::Create,
+                Kind::Connection,
+                &connection.name,
+                "not in the account".to_owned(),
+            );
+            change.after = Some(wanted.state(desired_tags(
+                &connection.tags,
+                self.stack(),
+                connection.protect,
+                None,
+            )));
+            self.out.changes.push(change);
+            return;
+        };
+        let Some(adopting) = self.claim(
+            Kind::Connection,
+            &connection.name,
+            &live.arn,
+            &live.tags,
+            connection.adopt,
+        ) else {
+            return;
+        };
+
+        let before = self.live_connection_state(live);
+        let after = wanted.state(desired_tags(
+            &connection.tags,
+            self.stack(),
+            connection.protect,
+            Some(&live.tags),
+        ));
+        let mut change = self.change(
+            Action::Update,
+            Kind::Connection,
+            &connection.name,
+            String::new(),
+        );
+        change.arn = Some(live.arn.clone());
+
+        let mut fields = Vec::new();
+        let mut why = Vec::new();
+        if let Some(p) = &wanted.provider_type
+            && &live.provider_type != p
+        {
+            fields.push("provider_type".to_owned());
+            why.push(format!("provider_type {} → {p}", live.provider_type));
+        }
+        let host_field = match connection.source {
+            ConnectionSource::HostArn(_) => "host_arn",
+            _ => "host",
+        };
+        if wanted.new_host {
+            fields.push(host_field.to_owned());
+            why.push(format!(
+                "its host {:?} is created anew by this plan",
+                wanted.host_name.as_deref().unwrap_or_default()
+            ));
+        } else {
+            let same_host = match (&live.host_arn, &wanted.host_arn) {
+                (None, None) => true,
+                (Some(a), Some(b)) => arn::same(a, b),
+                _ => false,
+            };
+            if !same_host {
+                fields.push(host_field.to_owned());
+                why.push(format!(
+                    "host {} → {}",
+                    live.host_arn.as_deref().unwrap_or("(none)"),
+                    wanted
+                        .host_arn
+                        .as_deref()
+                        .or(wanted.host_name.as_deref())
+                        .unwrap_or("(none)")
+                ));
+            }
+        }
+        change.before = Some(before);
+        change.after = Some(after);
+
+        if !fields.is_empty() {
+            change.replace_fields = fields;
+            change.reason = format!(
+                "a connection's provider and host cannot change in place: {}",
+                why.join("; ")
+            );
+            self.replace(change, &live.tags, connection.protect == Some(true));
+            return;
+        }
+        let after_tags = &change.after.as_ref().expect("set above").tags;
+        change.tags = tag_changes(after_tags, &live.tags);
+        if adopting {
+            change.action = Action::Adopt;
+            change.reason = adopt_reason(if change.tags.is_empty() {
+                &[]
+            } else {
+                &["tags"]
+            });
+            self.out.changes.push(change);
+        } else if !change.tags.is_empty() {
+            change.reason = "tags differ from the file".to_owned();
+            self.out.changes.push(change);
+        }
+    }
+
+    fn host_provider(&self, host_arn: &str) -> Option<String> {
+        self.live
+            .hosts
+            .iter()
+            .find(|h| arn::same(&h.arn, host_arn))
+            .map(|h| h.provider_type.clone())
+    }
+
+    fn live_connection_state(&self, live: &LiveConnection) -> State {
+        State {
+            provider_type: Some(live.provider_type.clone()),
+            host: live.host_arn.as_deref().and_then(|a| {
+                self.live
+                    .hosts
+                    .iter()
+                    .find(|h| arn::same(&h.arn, a))
+                    .map(|h| h.name.clone())
+            }),
+            host_arn: live.host_arn.clone(),
+            status: Some(live.status.clone()),
+            tags: live.tags.clone(),
+            ..State::default()
+        }
+    }
+
+    /// Managed resources the file no longer names are deleted, unless
+    /// protected.
+    fn plan_deletes(&mut self) {
+        let stack = self.stack();
+        let wanted: BTreeSet<&str> = self
+            .target
+            .connections
+            .iter()
+            .map(|c| c.name.as_str())
+            .collect();
+        for live in &self.live.connections {
+            if ownership(&live.tags, stack) != Ownership::Managed
+                || wanted.contains(live.name.as_str())
+            {
+                continue;
+            }
+            if is_protected(&live.tags) {
+                self.refuse(Refusal::protected(
+                    self.label,
+                    Kind::Connection,
+                    &live.name,
+                    &live.arn,
+                    "deleted",
+                ));
+                continue;
+            }
+            let mut change = self.change(
+                Action::Delete,
+                Kind::Connection,
+                &live.name,
+                removed_reason(stack),
+            );
+            change.arn = Some(live.arn.clone());
+            change.before = Some(self.live_connection_state(live));
+            self.out.changes.push(change);
+        }
+        let wanted: BTreeSet<&str> = self.target.hosts.iter().map(|h| h.name.as_str()).collect();
+        for live in &self.live.hosts {
+            if ownership(&live.tags, stack) != Ownership::Managed
+                || wanted.contains(live.name.as_str())
+            {
+                continue;
+            }
+            if is_protected(&live.tags) {
+                self.refuse(Refusal::protected(
+                    self.label,
+                    Kind::Host,
+                    &live.name,
+                    &live.arn,
+                    "deleted",
+                ));
+                continue;
+            }
+            let mut change = self.change(
+                Action::Delete,
+                Kind::Host,
+                &live.name,
+                removed_reason(stack),
+            );
+            change.arn = Some(live.arn.clone());
+            change.before = Some(live_host_state(live));
+            self.out.changes.push(change);
+        }
+    }
+
+    /// A host can only go once no remaining connection uses it.
+    fn check_hosts_in_use(&mut self) {
+        let leaving: BTreeSet<String> = self
+            .out
+            .changes
+            .iter()
+            .filter(|c| {
+                c.kind == Kind::Connection && matches!(c.action, Action::Delete | Action::Replace)
+            })
+            .filter_map(|c| c.arn.as_deref().map(arn::canonical))
+            .collect();
+        let mut refusals = Vec::new();
+        for change in &self.out.changes {
+            if change.kind != Kind::Host
+                || !matches!(change.action, Action::Delete | Action::Replace)
+            {
+                continue;
+            }
+            let host_arn = change.arn.as_deref().unwrap_or_default();
+            let users: Vec<(String, String)> = self
+                .live
+                .connections
+                .iter()
+                .filter(|c| {
+                    c.host_arn
+                        .as_deref()
+                        .is_some_and(|a| arn::same(a, host_arn))
+                })
+                .filter(|c| !leaving.contains(&arn::canonical(&c.arn)))
+                .map(|c| (c.name.clone(), c.arn.clone()))
+                .collect();
+            if !users.is_empty() {
+                let action = if change.action == Action::Delete {
+                    "deleted"
+                } else {
+                    "replaced"
+                };
+                refusals.push(Refusal::host_in_use(
+                    self.label,
+                    &change.name,
+                    host_arn,
+                    &users,
+                    action,
+                ));
+            }
+        }
+        self.out.refusals.extend(refusals);
+    }
+
+    fn check_safety_limit(&mut self) {
+        let limit = self
+            .opts
+            .max_delete_percent
+            .unwrap_or(self.target.safety.max_delete_percent);
+        let floor = self
+            .opts
+            .min_managed
+            .unwrap_or(self.target.safety.min_managed);
+        let managed = self.out.managed;
+        let destructive = self
+            .out
+            .changes
+            .iter()
+            .filter(|c| matches!(c.action, Action::Delete | Action::Replace))
+            .count();
+        if !self.opts.force
+            && managed >= floor
+            && managed > 0
+            && destructive * 100 > limit as usize * managed
+        {
+            self.refuse(Refusal::too_much_change(
+                self.label,
+                destructive,
+                managed,
+                limit,
+            ));
+        }
+    }
+
+    fn warn_pending(&mut self) {
+        let mut warnings = Vec::new();
+        for change in &self.out.changes {
+            let message = match (change.kind, change.action) {
+                (Kind::Connection, Action::Create) => {
+                    "will be PENDING until someone completes the provider handshake in the AWS console \
+                     (Developer Tools > Settings > Connections > Update pending connection)"
+                        .to_owned()
+                }
+                (Kind::Connection, Action::Replace) => format!(
+                    "gets a new ARN and will be PENDING until someone completes the handshake in the \
+                     AWS console; every pipeline using {} breaks until it uses the new ARN",
+                    change.arn.as_deref().unwrap_or("the old ARN")
+                ),
+                (Kind::Host, Action::Create | Action::Replace) => {
+                    "will be PENDING until someone completes its setup in the AWS console \
+                     (Developer Tools > Settings > Connections > Hosts > Set up host)"
+                        .to_owned()
+                }
+                _ => continue,
+            };
+            warnings.push(Warning {
+                target: change.target.clone(),
+                kind: change.kind,
+                name: change.name.clone(),
+                message,
+            });
+        }
+        self.out.warnings.extend(warnings);
+    }
+}
+
+/// What a connection of the file points at, resolved against the snapshot.
+struct Wanted {
+    provider_type: Option<String>,
+    host_name: Option<String>,
+    host_arn: Option<String>,
+    /// Its host is created or replaced by this same plan.
+    new_host: bool,
+}
+
+impl Wanted {
+    fn state(&self, tags: Tags) -> State {
+        State {
+            provider_type: self.provider_type.clone(),
+            host: self.host_name.clone(),
+            host_arn: self.host_arn.clone(),
+            tags,
+            ..State::default()
+        }
+    }
+}
+
+fn count_managed(live: &Snapshot, stack: &str) -> usize {
+    let managed = |tags: &Tags| ownership(tags, stack) == Ownership::Managed;
+    live.connections.iter().filter(|c| managed(&c.tags)).count()
+        + live.hosts.iter().filter(|h| managed(&h.tags)).count()
+}
+
+fn removed_reason(stack: &str) -> String {
+    format!("managed by stack {stack:?} but no longer in the file")
+}
+
+fn adopt_reason(what: &[&str]) -> String {
+    let mut reason =
+        "exists unmanaged and the file says `adopt: true`: the stack tag is added".to_owned();
+    let rest: Vec<&str> = what.iter().copied().filter(|w| *w != "tags").collect();
+    if !rest.is_empty() {
+        reason.push_str(&format!("; {} also updated", rest.join(", ")));
+    }
+    reason
+}
+
+/// The full tag set a resource should carry: its own tags (default tags
+/// already merged by the loader) plus the ownership tags. With `protect`
+/// unset, whatever protect tag the live resource has is kept.
+pub(crate) fn desired_tags(
+    own: &Tags,
+    stack: &str,
+    protect: Option<bool>,
+    live: Option<&Tags>,
+) -> Tags {
+    let mut tags = own.clone();
+    tags.insert(STACK_TAG.to_owned(), stack.to_owned());
+    match protect {
+        Some(true) => {
+            tags.insert(PROTECT_TAG.to_owned(), "true".to_owned());
+        }
+        Some(false) => {}
+        None => {
+            if let Some(value) = live.and_then(|l| l.get(PROTECT_TAG)) {
+                tags.insert(PROTECT_TAG.to_owned(), value.clone());
+            }
+        }
+    }
+    tags
+}
+
+/// Which keys to add, change and remove to turn `live` into `desired`.
+/// AWS's `aws:` tags are never touched.
+pub(crate) fn tag_changes(desired: &Tags, live: &Tags) -> TagChanges {
+    let mut changes = TagChanges::default();
+    for (key, value) in desired.iter().filter(|(k, _)| !is_aws_tag(k)) {
+        match live.get(key) {
+            None => {
+                changes.add.insert(key.clone(), value.clone());
+            }
+            Some(old) if old != value => {
+                changes.change.insert(key.clone(), value.clone());
+            }
+            Some(_) => {}
+        }
+    }
+    changes.remove = live
+        .keys()
+        .filter(|k| !is_aws_tag(k) && !desired.contains_key(*k))
+        .cloned()
+        .collect();
+    changes
+}
+
+fn live_host_state(live: &LiveHost) -> State {
+    State {
+        provider_type: Some(live.provider_type.clone()),
+        provider_endpoint: Some(live.provider_endpoint.clone()),
+        vpc: live.vpc.as_ref().map(VpcState::from_vpc),
+        status: Some(live.status.clone()),
+        tags: live.tags.clone(),
+        ..State::default()
+    }
+}
+
+fn desired_host_state(host: &spec::Host, stack: &str, live_tags: Option<&Tags>) -> State {
+    State {
+        provider_type: Some(host.provider_type.as_str().to_owned()),
+        provider_endpoint: Some(host.provider_endpoint.clone()),
+        vpc: host.vpc.as_ref().map(VpcState::from_vpc),
+        tags: desired_tags(&host.tags, stack, host.protect, live_tags),
+        ..State::default()
+    }
+}
