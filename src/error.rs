@@ -47,6 +47,16 @@ pub enum Error {
     #[error("{context}: {message}")]
     Api { context: String, message: String },
 
+    /// A saved plan that no longer describes what apply would do.
+    #[error(
+        "the saved plan is stale: {0}; nothing was applied. Run plan again and review the new plan"
+    )]
+    Stale(String),
+
+    /// Apply ran but the account does not match the file afterwards.
+    #[error("{0}")]
+    Incomplete(String),
+
     #[error("{0}")]
     Other(String),
 }

@@ -6,10 +6,14 @@
 //! [`import`] reuse the same pieces. [`emulator`] is the local stand-in for
 //! the AWS service that tests and `--local` run against.
 
+pub mod account;
+pub mod apply;
 pub mod cli;
 pub mod emulator;
 pub mod error;
 pub mod live;
 pub mod plan;
+pub mod render;
 pub mod resource;
 pub mod spec;
+pub mod targets;

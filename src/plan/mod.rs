@@ -7,6 +7,7 @@
 
 mod guard;
 mod planner;
+pub mod saved;
 
 use std::collections::BTreeMap;
 

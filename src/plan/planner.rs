@@ -10,7 +10,7 @@ use crate::spec::{self, ConnectionSource, Target};
 use super::{Action, Change, Refusal, State, TagChanges, TargetPlan, VpcState, Warning};
 
 /// Choices made on the command line that change what a plan may do.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Options {
     /// Allow replacements (delete then create, new ARN).
     pub allow_replace: bool,
@@ -190,12 +190,24 @@ impl<'a> Planner<'a> {
         let mut change = self.change(Action::Update, Kind::Host, &host.name, String::new());
         change.arn = Some(live.arn.clone());
 
+        let mut fields = Vec::new();
+        let mut why = Vec::new();
         if live.provider_type != host.provider_type.as_str() {
-            change.replace_fields = vec!["provider_type".to_owned()];
-            change.reason = format!(
+            fields.push("provider_type".to_owned());
+            why.push(format!(
                 "provider_type cannot change in place ({} → {})",
                 live.provider_type, host.provider_type
-            );
+            ));
+        }
+        // UpdateHost treats an absent VpcConfiguration as "unchanged", so a
+        // VPC can be changed in place but never removed.
+        if live.vpc.is_some() && host.vpc.is_none() {
+            fields.push("vpc".to_owned());
+            why.push("a host's VPC configuration cannot be removed in place".to_owned());
+        }
+        if !fields.is_empty() {
+            change.replace_fields = fields;
+            change.reason = why.join("; ");
             change.before = Some(before);
             change.after = Some(after);
             return if self.replace(change, &live.tags, host.protect == Some(true)) {

@@ -1,0 +1,132 @@
+//! The targets a command works on: the desired-state files loaded, each one's
+//! account opened, read into snapshots and planned, concurrently.
+
+use std::path::PathBuf;
+
+use futures_util::future::try_join_all;
+
+use crate::account::{self, Account, AwsArgs, Endpoint};
+use crate::emulator::{self, Emulator, RunningEmulator};
+use crate::error::{Error, Result};
+use crate::live::{self, Snapshot};
+use crate::plan::{self, Plan, TargetSummary};
+use crate::spec::{self, Target};
+
+/// One desired-state file with the clients for its account and Region.
+pub struct OpenTarget {
+    pub spec: Target,
+    pub account: Account,
+    /// `stack@region`: how plans and reports name this target.
+    pub label: String,
+}
+
+/// Every target of one command run, and the local emulator when `--local`
+/// runs one for them.
+pub struct Targets {
+    pub targets: Vec<OpenTarget>,
+    pub concurrency: usize,
+    _local: Option<RunningEmulator>,
+}
+
+impl Targets {
+    /// Load and validate every file (all errors at once, before any API
+    /// call), then open each target's account and check its account pin.
+    pub async fn open(files: &[PathBuf], args: &AwsArgs) -> Result<Targets> {
+        let specs = spec::load(files).map_err(Error::Spec)?;
+        Targets::open_specs(specs, args).await
+    }
+
+    pub async fn open_specs(specs: Vec<Target>, args: &AwsArgs) -> Result<Targets> {
+        let (endpoint, local) = if args.local {
+            let account_id = specs.iter().find_map(|s| s.account_id.clone());
+            let running = start_local(args, account_id).await?;
+            (Endpoint::Local { url: running.url() }, Some(running))
+        } else {
+            (Endpoint::Aws, None)
+        };
+        let targets = try_join_all(specs.into_iter().map(|spec| {
+            let endpoint = endpoint.clone();
+            async move {
+                let account = account::connect(&spec, args, &endpoint).await?;
+                account.check_account(&spec).await?;
+                let label = format!("{}@{}", spec.stack, account.region);
+                Ok::<_, Error>(OpenTarget {
+                    spec,
+                    account,
+                    label,
+                })
+            }
+        }))
+        .await?;
+        Ok(Targets {
+            targets,
+            concurrency: usize::from(args.concurrency),
+            _local: local,
+        })
+    }
+
+    /// Read every target's account, concurrently.
+    pub async fn read(&self) -> Result<Vec<Snapshot>> {
+        try_join_all(
+            self.targets
+                .iter()
+                .map(|t| read_target(t, self.concurrency)),
+        )
+        .await
+    }
+
+    /// Plan every target against its snapshot; one combined plan.
+    pub fn plan(&self, snapshots: &[Snapshot], options: &plan::Options) -> Plan {
+        Plan::combine(
+            self.targets
+                .iter()
+                .zip(snapshots)
+                .map(|(t, snapshot)| {
+                    (
+                        t.summary(),
+                        plan::plan_target(&t.spec, snapshot, &t.label, options),
+                    )
+                })
+                .collect(),
+        )
+    }
+}
+
+impl OpenTarget {
+    pub fn summary(&self) -> TargetSummary {
+        TargetSummary {
+            label: self.label.clone(),
+            file: self.spec.source.display().to_string(),
+            stack: self.spec.stack.clone(),
+            region: self.account.region.clone(),
+            account_id: self.spec.account_id.clone(),
+            managed: 0,
+        }
+    }
+}
+
+async fn read_target(target: &OpenTarget, concurrency: usize) -> Result<Snapshot> {
+    live::read(&target.account.codestar, concurrency)
+        .await
+        .map_err(|e| match e {
+            Error::Api { context, message } => Error::Api {
+                context: format!("reading {} ({})", target.label, context),
+                message,
+            },
+            other => other,
+        })
+}
+
+/// Start the in-process emulator `--local` uses, its state in the file
+/// `--local-state` names so the sandbox persists between commands.
+async fn start_local(args: &AwsArgs, account_id: Option<String>) -> Result<RunningEmulator> {
+    let mut config = emulator::Config {
+        listen: "127.0.0.1:0".to_owned(),
+        state: Some(args.local_state.clone()),
+        ..emulator::Config::default()
+    };
+    if let Some(account_id) = account_id {
+        config.account_id = account_id;
+    }
+    Emulator::start(config).await
+}
