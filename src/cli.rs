@@ -1,6 +1,7 @@
 //! Command-line interface: arguments in, exit code out. Each command is a
 //! short story over the shared pieces.
 
+use std::collections::BTreeSet;
 use std::io::{BufRead, IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -9,6 +10,7 @@ use clap::{Args, Parser, Subcommand};
 
 use crate::account::AwsArgs;
 use crate::apply::{self, Progress};
+use crate::drift;
 use crate::emulator;
 use crate::error::{Error, Exit, Result};
 use crate::plan::saved::{SavedInput, SavedPlan, desired_digest};
@@ -39,6 +41,8 @@ pub enum Command {
     Plan(PlanArgs),
     /// Make the account match the files (or carry out a saved plan).
     Apply(ApplyArgs),
+    /// Report how the account differs from the files; change nothing. Exit 2 on drift.
+    Drift(DriftArgs),
     /// Check desired-state files without touching AWS (no credentials needed).
     Validate {
         /// Desired-state files or directories of them.
@@ -92,6 +96,23 @@ pub struct ApplyArgs {
     pub aws: AwsArgs,
 }
 
+#[derive(Debug, Args)]
+pub struct DriftArgs {
+    /// Desired-state files, or directories of them; each file is one target.
+    #[arg(short = 'f', long = "file", required = true, value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: Format,
+    /// Also count these classes as drift (unmanaged is informational by default).
+    #[arg(long, value_enum, value_delimiter = ',', value_name = "CLASSES")]
+    pub fail_on: Vec<drift::Class>,
+    /// Do not count these classes as drift (e.g. pending).
+    #[arg(long, value_enum, value_delimiter = ',', value_name = "CLASSES")]
+    pub ignore: Vec<drift::Class>,
+    #[command(flatten)]
+    pub aws: AwsArgs,
+}
+
 #[derive(Debug, Clone, Args)]
 pub struct SafetyArgs {
     /// Allow replacements (a new ARN; connections then wait for the console handshake).
@@ -133,6 +154,7 @@ fn run(command: Command) -> Result<Exit> {
     match command {
         Command::Plan(args) => runtime()?.block_on(plan_command(args)),
         Command::Apply(args) => runtime()?.block_on(apply_command(args)),
+        Command::Drift(args) => runtime()?.block_on(drift_command(args)),
         Command::Validate { files } => validate(&files),
         Command::Schema => {
             println!("{}", spec::json_schema_string());
@@ -179,6 +201,31 @@ async fn plan_command(args: PlanArgs) -> Result<Exit> {
     Ok(if plan.is_refused() {
         Exit::Refused
     } else if args.detailed_exitcode && !plan.is_empty() {
+        Exit::Changes
+    } else {
+        Exit::Success
+    })
+}
+
+/// Read, compare, report; exit 2 when a failing class of drift is found.
+async fn drift_command(args: DriftArgs) -> Result<Exit> {
+    let targets = Targets::open(&args.files, &args.aws).await?;
+    let snapshots = targets.read().await?;
+    let fail_on: BTreeSet<drift::Class> = drift::Class::ALL
+        .into_iter()
+        .filter(|c| {
+            (c.failing_by_default() || args.fail_on.contains(c)) && !args.ignore.contains(c)
+        })
+        .collect();
+    let parts = targets
+        .targets
+        .iter()
+        .zip(&snapshots)
+        .map(|(t, snapshot)| (t.summary(), drift::findings(&t.spec, snapshot, &t.label)))
+        .collect();
+    let report = drift::Report::new(parts, &fail_on);
+    print!("{}", render::render_drift(&report, args.format));
+    Ok(if report.drift {
         Exit::Changes
     } else {
         Exit::Success

@@ -9,6 +9,7 @@
 pub mod account;
 pub mod apply;
 pub mod cli;
+pub mod drift;
 pub mod emulator;
 pub mod error;
 pub mod live;

@@ -1,6 +1,9 @@
 //! PLACEHOLDER owned by the render work: replaced by the real renderers.
 use crate::plan::Plan;
 
+mod drift;
+pub use drift::render_drift;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {
     Text,
