@@ -11,5 +11,6 @@ pub mod emulator;
 pub mod error;
 pub mod live;
 pub mod plan;
+pub mod render;
 pub mod resource;
 pub mod spec;

@@ -1,0 +1,88 @@
+//! Rendering a [`Plan`] for people and machines.
+//!
+//! Three views of the one plan value, so they can never disagree: [`text`]
+//! for terminals (Terraform-like), [`markdown`] for pull-request comments,
+//! [`json`] for bots and for `apply` to read back. The field diff shown by
+//! text and markdown is computed once, in [`diff`].
+
+mod diff;
+mod json;
+mod markdown;
+mod text;
+
+#[cfg(test)]
+mod fixtures;
+
+use std::io::IsTerminal;
+
+use crate::plan::{Action, Plan, Summary};
+
+pub use json::plan_json;
+pub use markdown::{MARKDOWN_LIMIT, plan_markdown};
+pub use text::plan_text;
+
+/// The output formats `plan` (and later `drift`) can print.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    /// Terraform-like text, coloured on a terminal.
+    Text,
+    /// A pull-request comment (GitHub-flavoured markdown, at most 65,536 characters).
+    Markdown,
+    /// The plan value itself, versioned (`format_version`).
+    Json,
+}
+
+/// How text output may be decorated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Style {
+    /// Whether to emit ANSI colour and bold codes.
+    pub color: bool,
+}
+
+impl Style {
+    /// Colour only when stdout is a terminal and `NO_COLOR` is unset or empty
+    /// (<https://no-color.org>): CI logs and files get plain text.
+    pub fn detect() -> Style {
+        let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+        Style {
+            color: !no_color && std::io::stdout().is_terminal(),
+        }
+    }
+}
+
+/// The plan in the chosen format. `style` matters only for text.
+pub fn render_plan(plan: &Plan, format: Format, style: Style) -> String {
+    match format {
+        Format::Text => plan_text(plan, style),
+        Format::Markdown => plan_markdown(plan),
+        Format::Json => plan_json(plan),
+    }
+}
+
+/// "2 to create, 1 to update, 0 to replace, 1 to delete, 0 to adopt": every
+/// count is always shown, so a reviewer never wonders whether a zero was
+/// left out.
+fn summary_counts(summary: &Summary) -> String {
+    format!(
+        "{} to create, {} to update, {} to replace, {} to delete, {} to adopt",
+        summary.create, summary.update, summary.replace, summary.delete, summary.adopt
+    )
+}
+
+/// What the action does to the resource, as a past participle for sentences
+/// like "will be replaced".
+fn action_outcome(action: Action) -> &'static str {
+    match action {
+        Action::Create => "created",
+        Action::Update => "updated in place",
+        Action::Replace => "replaced (deleted, then created with a new ARN)",
+        Action::Delete => "deleted",
+        Action::Adopt => "adopted (taken over by this stack)",
+    }
+}
+
+/// Whether the plan spans several targets, in which case every line that
+/// names a resource also names its target.
+fn several_targets(plan: &Plan) -> bool {
+    plan.targets.len() > 1
+}
