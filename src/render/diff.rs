@@ -228,7 +228,12 @@ mod tests {
         };
         let mut after = before.clone();
         after.provider_endpoint = Some("https://new".into());
-        after.vpc.as_mut().unwrap().subnet_ids.push("subnet-b".into());
+        after
+            .vpc
+            .as_mut()
+            .unwrap()
+            .subnet_ids
+            .push("subnet-b".into());
         after.tags = [("b".into(), "2".into()), ("c".into(), "".into())].into();
 
         let diff = field_diff(&change(Some(before), Some(after), &[]));
@@ -274,7 +279,10 @@ mod tests {
     #[test]
     fn odd_tag_keys_are_quoted() {
         assert_eq!(tag_key("team"), "tags.team");
-        assert_eq!(tag_key("codestar-reconcile:stack"), "tags.codestar-reconcile:stack");
+        assert_eq!(
+            tag_key("codestar-reconcile:stack"),
+            "tags.codestar-reconcile:stack"
+        );
         assert_eq!(tag_key("cost center"), r#"tags["cost center"]"#);
         assert_eq!(tag_key("a=b"), r#"tags["a=b"]"#);
     }

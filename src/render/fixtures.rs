@@ -2,8 +2,7 @@
 //! tag adds/changes/removes, warnings, refusals and two targets.
 
 use crate::plan::{
-    Action, Change, Plan, Refusal, State, TagChanges, TargetPlan, TargetSummary, VpcState,
-    Warning,
+    Action, Change, Plan, Refusal, State, TagChanges, TargetPlan, TargetSummary, VpcState, Warning,
 };
 use crate::resource::{Kind, PROTECT_TAG, STACK_TAG, Tags};
 use crate::spec::Vpc;
@@ -86,7 +85,13 @@ pub fn sample() -> Plan {
 
     let mut prod = Vec::new();
 
-    let mut c = change(Action::Create, Kind::Host, "ghes-next", PROD, "not in the account");
+    let mut c = change(
+        Action::Create,
+        Kind::Host,
+        "ghes-next",
+        PROD,
+        "not in the account",
+    );
     c.after = Some(State {
         provider_type: Some("GitHubEnterpriseServer".to_owned()),
         provider_endpoint: Some("https://ghes-next.example.com".to_owned()),
@@ -202,16 +207,16 @@ pub fn sample() -> Plan {
         status: Some("AVAILABLE".to_owned()),
         ..connection(
             "GitLab",
-            owned(&[
-                ("team", "docs"),
-                ("cost center", "42"),
-                ("obsolete", "yes"),
-            ]),
+            owned(&[("team", "docs"), ("cost center", "42"), ("obsolete", "yes")]),
         )
     });
     c.after = Some(connection(
         "GitLab",
-        owned(&[("team", "docs-platform"), ("cost center", "42"), ("owner", "")]),
+        owned(&[
+            ("team", "docs-platform"),
+            ("cost center", "42"),
+            ("owner", ""),
+        ]),
     ));
     c.tags = TagChanges {
         add: tags(&[("owner", "")]),
@@ -305,7 +310,12 @@ pub fn sample() -> Plan {
     let us_plan = TargetPlan {
         changes: us,
         refusals: Vec::new(),
-        warnings: vec![pending(US, Kind::Connection, "github-us", CONNECTION_PENDING)],
+        warnings: vec![pending(
+            US,
+            Kind::Connection,
+            "github-us",
+            CONNECTION_PENDING,
+        )],
         managed: 4,
     };
 

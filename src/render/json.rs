@@ -43,7 +43,9 @@ mod tests {
         let changes = value["changes"].as_array().unwrap();
         assert!(!changes.is_empty());
         for change in changes {
-            for key in ["action", "kind", "name", "target", "reason", "before", "after"] {
+            for key in [
+                "action", "kind", "name", "target", "reason", "before", "after",
+            ] {
                 assert!(change.get(key).is_some(), "change.{key} in {change}");
             }
             let action = change["action"].as_str().unwrap();

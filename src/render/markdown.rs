@@ -211,6 +211,13 @@ impl<'a> Parts<'a> {
 
         if !self.rows.is_empty() {
             let _ = writeln!(out, "### Changes\n");
+            if refused {
+                let _ = writeln!(
+                    out,
+                    "*None of these is applied while the plan is refused; they are listed so the \
+                     rest of the change can be reviewed now.*\n"
+                );
+            }
             let _ = writeln!(out, "| Action | Kind | Name | Target | Reason |");
             let _ = writeln!(out, "|---|---|---|---|---|");
             for row in &self.rows[..kept.rows] {
@@ -219,12 +226,13 @@ impl<'a> Parts<'a> {
             // A blank line ends the table; without it the fold line would
             // be read as one more row.
             out.push('\n');
-            fold(
-                &mut out,
-                "",
-                self.rows.len() - kept.rows,
-                "more changes (see the JSON plan artifact)",
-            );
+            let left_out = self.rows.len() - kept.rows;
+            if left_out > 0 {
+                let _ = writeln!(
+                    out,
+                    "*… and {left_out} more changes (see the JSON plan artifact).*\n"
+                );
+            }
         }
 
         if !self.pending.is_empty() || !self.other_warnings.is_empty() {
@@ -305,9 +313,12 @@ fn take(items: &[String], budget: usize) -> (usize, usize) {
     (items.len(), used)
 }
 
-/// "… and 1234 more changes (see the JSON plan artifact)", when any were left out.
+/// "… and 1234 more changes (see the JSON plan artifact)", when any were
+/// left out. The blank line before it keeps markdown from reading it as a
+/// continuation of the last list item.
 fn fold(out: &mut String, prefix: &str, left_out: usize, what: &str) {
     if left_out > 0 {
+        let _ = writeln!(out, "{}", prefix.trim_end());
         let _ = writeln!(out, "{prefix}*… and {left_out} {what}.*");
     }
 }
@@ -499,10 +510,9 @@ mod tests {
         assert!(md.contains("**5000 to create, 0 to update"));
         assert!(md.contains("| Action | Kind | Name | Target | Reason |"));
         assert!(md.contains("| ➕ create | connection | github-00000 |"));
-        let folded = regex::Regex::new(
-            r"\n\*… and (\d+) more changes \(see the JSON plan artifact\)\.\*\n",
-        )
-        .unwrap();
+        let folded =
+            regex::Regex::new(r"\n\*… and (\d+) more changes \(see the JSON plan artifact\)\.\*\n")
+                .unwrap();
         let left_out: usize = folded.captures(&md).expect("rows are folded")[1]
             .parse()
             .unwrap();

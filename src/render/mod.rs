@@ -86,3 +86,52 @@ fn action_outcome(action: Action) -> &'static str {
 fn several_targets(plan: &Plan) -> bool {
     plan.targets.len() > 1
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::ValueEnum;
+
+    #[test]
+    fn formats_are_named_in_lowercase_on_the_command_line() {
+        let names: Vec<String> = Format::value_variants()
+            .iter()
+            .map(|f| f.to_possible_value().unwrap().get_name().to_owned())
+            .collect();
+        assert_eq!(names, ["text", "markdown", "json"]);
+    }
+
+    #[test]
+    fn render_plan_picks_the_format() {
+        let plan = fixtures::sample();
+        let plain = Style { color: false };
+        assert_eq!(
+            render_plan(&plan, Format::Text, plain),
+            plan_text(&plan, plain)
+        );
+        assert_eq!(
+            render_plan(&plan, Format::Markdown, plain),
+            plan_markdown(&plan)
+        );
+        assert_eq!(render_plan(&plan, Format::Json, plain), plan_json(&plan));
+    }
+
+    #[test]
+    fn no_certificate_ever_appears_only_its_fingerprint() {
+        let plan = fixtures::sample();
+        let fingerprint = crate::plan::certificate_fingerprint(fixtures::CERTIFICATE_PEM);
+        for (format, out) in [
+            ("text", plan_text(&plan, Style { color: false })),
+            ("coloured text", plan_text(&plan, Style { color: true })),
+            ("markdown", plan_markdown(&plan)),
+            ("json", plan_json(&plan)),
+        ] {
+            assert!(!out.contains("BEGIN CERTIFICATE"), "PEM in {format}");
+            assert!(!out.contains("MIIB"), "certificate body in {format}");
+            assert!(
+                out.contains(&fingerprint),
+                "fingerprint missing in {format}"
+            );
+        }
+    }
+}

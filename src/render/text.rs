@@ -6,7 +6,7 @@ use std::fmt::Write;
 use anstyle::{AnsiColor, Style as Ansi};
 
 use super::diff::{FieldDiff, Sign, field_diff};
-use super::{Style, several_targets, summary_counts};
+use super::{Style, action_outcome, several_targets, summary_counts};
 use crate::plan::{Action, Change, Plan, TargetSummary};
 
 /// Printed above the changes so nobody has to guess what `=` means.
@@ -68,7 +68,11 @@ pub fn plan_text(plan: &Plan, style: Style) -> String {
     let mut out = String::new();
 
     if plan.is_empty() && !plan.is_refused() {
-        let _ = writeln!(out, "{}", p.bold("No changes. The account matches the file."));
+        let _ = writeln!(
+            out,
+            "{}",
+            p.bold("No changes. The account matches the file.")
+        );
         return out;
     }
 
@@ -159,25 +163,28 @@ fn target_heading(target: &TargetSummary) -> String {
 
 fn write_change(out: &mut String, p: &Painter, change: &Change) {
     let color = action_color(change.action);
+    // Spelled out as well as symbolised, like Terraform's "will be
+    // created", so nobody has to look up the legend for a replacement.
     let head = format!(
-        "{} {} {:?}",
+        "{} {} {:?} will be {}",
         symbol(change.action),
         change.kind,
-        change.name
+        change.name,
+        action_outcome(change.action)
     );
     let _ = writeln!(out, "{}", p.bold(&p.fg(color, &head)));
     const BODY: &str = "      ";
     if let Some(arn) = &change.arn {
         let _ = writeln!(out, "{BODY}arn:    {arn}");
     }
-    let reason = match change.action {
-        Action::Replace => format!("must be replaced: {}", change.reason),
-        _ => change.reason.clone(),
-    };
     let _ = writeln!(
         out,
         "{}",
-        wrap(&reason, &format!("{BODY}reason: "), &format!("{BODY}        "))
+        wrap(
+            &change.reason,
+            &format!("{BODY}reason: "),
+            &format!("{BODY}        ")
+        )
     );
     write_diff(out, p, &field_diff(change));
     out.push('\n');
@@ -208,7 +215,11 @@ fn write_diff(out: &mut String, p: &Painter, diff: &FieldDiff) {
         } else {
             "fields"
         };
-        let _ = writeln!(out, "        # ({} unchanged {fields} hidden)", diff.unchanged);
+        let _ = writeln!(
+            out,
+            "        # ({} unchanged {fields} hidden)",
+            diff.unchanged
+        );
     }
 }
 
