@@ -1,9 +1,9 @@
 //! Rendering a [`Plan`] for people and machines.
 //!
-//! Three views of the one plan value, so they can never disagree: [`text`]
-//! for terminals (Terraform-like), [`markdown`] for pull-request comments,
-//! [`json`] for bots and for `apply` to read back. The field diff shown by
-//! text and markdown is computed once, in [`diff`].
+//! Three views of the one plan value, so they can never disagree: `text`
+//! for terminals (Terraform-like), `markdown` for pull-request comments,
+//! `json` for bots and for `apply` to read back. The field diff shown by
+//! text and markdown is computed once, in the `diff` module.
 
 mod diff;
 mod json;
