@@ -1,27 +1,139 @@
-//! PLACEHOLDER owned by the render work: replaced by the real renderers.
-use crate::plan::Plan;
+//! Rendering a [`Plan`] for people and machines.
+//!
+//! Three views of the one plan value, so they can never disagree: `text`
+//! for terminals (Terraform-like), `markdown` for pull-request comments,
+//! `json` for bots and for `apply` to read back. The field diff shown by
+//! text and markdown is computed once, in the `diff` module.
 
+mod diff;
 mod drift;
-pub use drift::render_drift;
+mod json;
+mod markdown;
+mod text;
 
+#[cfg(test)]
+mod fixtures;
+
+use std::io::IsTerminal;
+
+use crate::plan::{Action, Plan, Summary};
+
+pub use drift::render_drift;
+pub use json::plan_json;
+pub use markdown::{MARKDOWN_LIMIT, plan_markdown};
+pub use text::plan_text;
+
+/// The output formats `plan` (and later `drift`) can print.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {
+    /// Terraform-like text, coloured on a terminal.
     Text,
+    /// A pull-request comment (GitHub-flavoured markdown, at most 65,536 characters).
     Markdown,
+    /// The plan value itself, versioned (`format_version`).
     Json,
 }
 
-#[derive(Debug, Clone, Copy)]
+/// How text output may be decorated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Style {
+    /// Whether to emit ANSI colour and bold codes.
     pub color: bool,
 }
 
 impl Style {
+    /// Colour only when stdout is a terminal and `NO_COLOR` is unset or empty
+    /// (<https://no-color.org>): CI logs and files get plain text.
     pub fn detect() -> Style {
-        Style { color: false }
+        let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+        Style {
+            color: !no_color && std::io::stdout().is_terminal(),
+        }
     }
 }
 
-pub fn render_plan(plan: &Plan, _format: Format, _style: Style) -> String {
-    serde_json::to_string_pretty(plan).unwrap_or_default()
+/// The plan in the chosen format. `style` matters only for text.
+pub fn render_plan(plan: &Plan, format: Format, style: Style) -> String {
+    match format {
+        Format::Text => plan_text(plan, style),
+        Format::Markdown => plan_markdown(plan),
+        Format::Json => plan_json(plan),
+    }
+}
+
+/// "2 to create, 1 to update, 0 to replace, 1 to delete, 0 to adopt": every
+/// count is always shown, so a reviewer never wonders whether a zero was
+/// left out.
+fn summary_counts(summary: &Summary) -> String {
+    format!(
+        "{} to create, {} to update, {} to replace, {} to delete, {} to adopt",
+        summary.create, summary.update, summary.replace, summary.delete, summary.adopt
+    )
+}
+
+/// What the action does to the resource, as a past participle for sentences
+/// like "will be replaced".
+fn action_outcome(action: Action) -> &'static str {
+    match action {
+        Action::Create => "created",
+        Action::Update => "updated in place",
+        Action::Replace => "replaced (deleted, then created with a new ARN)",
+        Action::Delete => "deleted",
+        Action::Adopt => "adopted (taken over by this stack)",
+    }
+}
+
+/// Whether the plan spans several targets, in which case every line that
+/// names a resource also names its target.
+fn several_targets(plan: &Plan) -> bool {
+    plan.targets.len() > 1
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::ValueEnum;
+
+    #[test]
+    fn formats_are_named_in_lowercase_on_the_command_line() {
+        let names: Vec<String> = Format::value_variants()
+            .iter()
+            .map(|f| f.to_possible_value().unwrap().get_name().to_owned())
+            .collect();
+        assert_eq!(names, ["text", "markdown", "json"]);
+    }
+
+    #[test]
+    fn render_plan_picks_the_format() {
+        let plan = fixtures::sample();
+        let plain = Style { color: false };
+        assert_eq!(
+            render_plan(&plan, Format::Text, plain),
+            plan_text(&plan, plain)
+        );
+        assert_eq!(
+            render_plan(&plan, Format::Markdown, plain),
+            plan_markdown(&plan)
+        );
+        assert_eq!(render_plan(&plan, Format::Json, plain), plan_json(&plan));
+    }
+
+    #[test]
+    fn no_certificate_ever_appears_only_its_fingerprint() {
+        let plan = fixtures::sample();
+        let fingerprint = crate::plan::certificate_fingerprint(fixtures::CERTIFICATE_PEM);
+        for (format, out) in [
+            ("text", plan_text(&plan, Style { color: false })),
+            ("coloured text", plan_text(&plan, Style { color: true })),
+            ("markdown", plan_markdown(&plan)),
+            ("json", plan_json(&plan)),
+        ] {
+            assert!(!out.contains("BEGIN CERTIFICATE"), "PEM in {format}");
+            assert!(!out.contains("MIIB"), "certificate body in {format}");
+            assert!(
+                out.contains(&fingerprint),
+                "fingerprint missing in {format}"
+            );
+        }
+    }
 }
