@@ -7,6 +7,8 @@
 
 mod guard;
 mod planner;
+#[cfg(test)]
+mod tests;
 
 use std::collections::BTreeMap;
 
