@@ -467,6 +467,48 @@ fn check_plan(target: &Target, live: &Snapshot, plan: &TargetPlan) -> Result<(),
         }
     }
 
+    // A host that goes away is used by no connection of the end state
+    // (those that stay, and those created or re-created), or the plan says
+    // so with host_in_use.
+    for host in plan
+        .changes
+        .iter()
+        .filter(|c| c.kind == Kind::Host && matches!(c.action, Action::Delete | Action::Replace))
+    {
+        let host_arn = host.arn.as_deref().expect("a delete or replace has an ARN");
+        let leaving = |arn_: &str| {
+            plan.changes.iter().any(|c| {
+                c.kind == Kind::Connection
+                    && matches!(c.action, Action::Delete | Action::Replace)
+                    && c.arn.as_deref().is_some_and(|a| arn::same(a, arn_))
+            })
+        };
+        let stays = live.connections.iter().any(|c| {
+            !leaving(&c.arn)
+                && c.host_arn
+                    .as_deref()
+                    .is_some_and(|a| arn::same(a, host_arn))
+        });
+        let arrives = plan.changes.iter().any(|c| {
+            c.kind == Kind::Connection
+                && matches!(c.action, Action::Create | Action::Replace)
+                && c.after
+                    .as_ref()
+                    .and_then(|a| a.host_arn.as_deref())
+                    .is_some_and(|a| arn::same(a, host_arn))
+        });
+        if stays || arrives {
+            prop_assert!(
+                plan.refusals
+                    .iter()
+                    .any(|r| r.guard == Guard::HostInUse && r.name.as_deref() == Some(&host.name)),
+                "{:?} host {:?} still in use, not refused",
+                host.action,
+                host.name
+            );
+        }
+    }
+
     // Every create or replace is announced (PENDING handshakes).
     for change in &plan.changes {
         if matches!(change.action, Action::Create | Action::Replace) {
