@@ -7,7 +7,7 @@ use crate::live::{LiveConnection, LiveHost, Ownership, Snapshot, is_protected, o
 use crate::resource::{Kind, PROTECT_TAG, STACK_TAG, Tags, arn, is_aws_tag};
 use crate::spec::{self, ConnectionSource, Target};
 
-use super::{Action, Change, Refusal, State, TagChanges, TargetPlan, VpcState, Warning};
+use super::{Action, Change, Guard, Refusal, State, TagChanges, TargetPlan, VpcState, Warning};
 
 /// Choices made on the command line that change what a plan may do.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -511,12 +511,12 @@ impl<'a> Planner<'a> {
                 .filter(|c| !leaving.contains(&arn::canonical(&c.arn)))
                 .map(|c| (c.name.clone(), c.arn.clone()))
                 .collect();
+            let action = if change.action == Action::Delete {
+                "deleted"
+            } else {
+                "replaced"
+            };
             if !users.is_empty() {
-                let action = if change.action == Action::Delete {
-                    "deleted"
-                } else {
-                    "replaced"
-                };
                 refusals.push(Refusal::host_in_use(
                     self.label,
                     &change.name,
@@ -524,6 +524,41 @@ impl<'a> Planner<'a> {
                     &users,
                     action,
                 ));
+            }
+            // Connections this plan creates (or re-creates) on the host by
+            // `host_arn:` would use it too, and are not in the snapshot.
+            let newcomers: Vec<String> = self
+                .out
+                .changes
+                .iter()
+                .filter(|c| {
+                    c.kind == Kind::Connection
+                        && matches!(c.action, Action::Create | Action::Replace)
+                        && c.after
+                            .as_ref()
+                            .and_then(|a| a.host_arn.as_deref())
+                            .is_some_and(|a| arn::same(a, host_arn))
+                })
+                .map(|c| format!("{:?}", c.name))
+                .collect();
+            if !newcomers.is_empty() {
+                refusals.push(Refusal {
+                    guard: Guard::HostInUse,
+                    target: self.label.to_owned(),
+                    kind: Some(Kind::Host),
+                    name: Some(change.name.clone()),
+                    arns: vec![host_arn.to_owned()],
+                    message: format!(
+                        "host {:?} ({host_arn}) would be {action}, but this plan creates \
+                         connections on it through host_arn: {}",
+                        change.name,
+                        newcomers.join(", ")
+                    ),
+                    hint: "a connection cannot be created on a host that is going away: keep \
+                           the host in the file and name it with `host: <name>`, or point \
+                           the connections at another host"
+                        .to_owned(),
+                });
             }
         }
         self.out.refusals.extend(refusals);
