@@ -194,11 +194,40 @@ impl Refusal {
         arns.extend(users.iter().map(|(_, a)| a.clone()));
         Refusal::about(Guard::HostInUse, target, Kind::Host, name, arns).says(
             format!(
-                "host {name:?} ({arn}) would be {action}, but connections this file does not \
-                 manage still use it: {list}"
+                "host {name:?} ({arn}) would be {action}, but connections that stay still use it: \
+                 {list}"
             ),
-            "AWS refuses to delete a host while connections use it: delete or move those \
-             connections first (they belong to another stack or to nobody), or keep the host"
+            "AWS refuses to delete a host while connections use it: delete those connections \
+             or move them to another host first (in this file, or in the file of the stack \
+             that owns them), or keep the host"
+                .to_owned(),
+        )
+    }
+
+    /// The plan would create connections (by `host_arn:`) on a host it also
+    /// deletes or replaces.
+    pub fn host_gets_new_connections(
+        target: &str,
+        name: &str,
+        arn: &str,
+        newcomers: &[String],
+        action: &str,
+    ) -> Refusal {
+        Refusal::about(
+            Guard::HostInUse,
+            target,
+            Kind::Host,
+            name,
+            vec![arn.to_owned()],
+        )
+        .says(
+            format!(
+                "host {name:?} ({arn}) would be {action}, but this plan creates connections on \
+                 it through host_arn: {}",
+                newcomers.join(", ")
+            ),
+            "a connection cannot be created on a host that is going away: keep the host in the \
+             file and name it with `host: <name>`, or point the connections at another host"
                 .to_owned(),
         )
     }

@@ -8,6 +8,8 @@
 mod guard;
 mod planner;
 pub mod saved;
+#[cfg(test)]
+mod tests;
 
 use std::collections::BTreeMap;
 

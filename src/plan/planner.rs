@@ -523,17 +523,42 @@ impl<'a> Planner<'a> {
                 .filter(|c| !leaving.contains(&arn::canonical(&c.arn)))
                 .map(|c| (c.name.clone(), c.arn.clone()))
                 .collect();
+            let action = if change.action == Action::Delete {
+                "deleted"
+            } else {
+                "replaced"
+            };
             if !users.is_empty() {
-                let action = if change.action == Action::Delete {
-                    "deleted"
-                } else {
-                    "replaced"
-                };
                 refusals.push(Refusal::host_in_use(
                     self.label,
                     &change.name,
                     host_arn,
                     &users,
+                    action,
+                ));
+            }
+            // Connections this plan creates (or re-creates) on the host by
+            // `host_arn:` would use it too, and are not in the snapshot.
+            let newcomers: Vec<String> = self
+                .out
+                .changes
+                .iter()
+                .filter(|c| {
+                    c.kind == Kind::Connection
+                        && matches!(c.action, Action::Create | Action::Replace)
+                        && c.after
+                            .as_ref()
+                            .and_then(|a| a.host_arn.as_deref())
+                            .is_some_and(|a| arn::same(a, host_arn))
+                })
+                .map(|c| format!("{:?}", c.name))
+                .collect();
+            if !newcomers.is_empty() {
+                refusals.push(Refusal::host_gets_new_connections(
+                    self.label,
+                    &change.name,
+                    host_arn,
+                    &newcomers,
                     action,
                 ));
             }

@@ -1,0 +1,112 @@
+//! Running the real binary against a sandbox, as users and CI do.
+
+#![allow(dead_code)] // Each test module uses a different part of the helper.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+use crate::support::{ACCESS_KEY_ID, SECRET_ACCESS_KEY, Sandbox};
+
+/// The outcome of one run of `codestar-reconcile`.
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Run {
+    fn from(output: Output) -> Run {
+        Run {
+            code: output.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+        }
+    }
+
+    /// Panics with both streams unless the exit code is `code`.
+    #[track_caller]
+    pub fn expect(self, code: i32) -> Run {
+        assert_eq!(
+            self.code, code,
+            "exit code {} (wanted {code})\n--- stdout\n{}\n--- stderr\n{}",
+            self.code, self.stdout, self.stderr
+        );
+        self
+    }
+}
+
+/// The binary with an environment that cannot reach AWS or read the
+/// developer's own profiles.
+pub fn command(dir: &Path) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_codestar-reconcile"));
+    cmd.current_dir(dir)
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("AWS_CONFIG_FILE", "/nonexistent/aws-config")
+        .env("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/aws-credentials")
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env("NO_COLOR", "1")
+        .stdin(Stdio::null());
+    cmd
+}
+
+/// Run the binary in `dir` against `sandbox` (region eu-west-1 unless the
+/// file pins another).
+pub fn run(dir: &Path, sandbox: &Sandbox, args: &[&str]) -> Run {
+    let output = command(dir)
+        .args(args)
+        .args(["--endpoint-url", &sandbox.url()])
+        .env("AWS_ACCESS_KEY_ID", ACCESS_KEY_ID)
+        .env("AWS_SECRET_ACCESS_KEY", SECRET_ACCESS_KEY)
+        .env("AWS_REGION", "eu-west-1")
+        .output()
+        .expect("run codestar-reconcile");
+    Run::from(output)
+}
+
+/// Run the binary in `dir` with no endpoint at all (`--local`, `validate`).
+pub fn run_plain(dir: &Path, args: &[&str]) -> Run {
+    Run::from(command(dir).args(args).output().expect("run codestar-reconcile"))
+}
+
+/// A scratch directory with one desired-state file in it.
+pub struct Workdir {
+    pub dir: tempfile::TempDir,
+}
+
+impl Workdir {
+    pub fn new() -> Workdir {
+        Workdir {
+            dir: tempfile::tempdir().expect("a temp dir"),
+        }
+    }
+
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// Write `name` in the directory; returns its path.
+    pub fn write(&self, name: &str, text: &str) -> PathBuf {
+        let path = self.dir.path().join(name);
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent).expect("create parent dirs");
+        }
+        std::fs::write(&path, text).expect("write a test file");
+        path
+    }
+}
+
+/// Filters for snapshots: ARNs' random parts and temp paths vary by run.
+#[macro_export]
+macro_rules! assert_output_snapshot {
+    ($name:expr, $value:expr) => {
+        insta::with_settings!({filters => vec![
+            (r"connection/[0-9a-f-]{36}", "connection/[UUID]"),
+            (r"host/([A-Za-z0-9_.-]+)-[0-9a-f]{8}", "host/$1-[HEX]"),
+            (r"[0-9a-f]{64}", "[SHA256]"),
+            (r"/tmp/\.tmp[A-Za-z0-9]+", "[TMP]"),
+        ]}, {
+            insta::assert_snapshot!($name, $value);
+        });
+    };
+}
