@@ -45,6 +45,10 @@ impl fmt::Display for Diagnostics {
             writeln!(f, "{d}")?;
         }
         let n = self.0.len();
-        write!(f, "{n} error{} found; nothing was changed", if n == 1 { "" } else { "s" })
+        write!(
+            f,
+            "{n} error{} found; nothing was changed",
+            if n == 1 { "" } else { "s" }
+        )
     }
 }
