@@ -120,10 +120,8 @@ fn validate(shape_name: &str, value: &Value, path: &str, errors: &mut Vec<String
         "map" => validate_map(shape, value, path, errors),
         "string" => validate_string(shape_name, shape, value, path, errors),
         "integer" | "long" => validate_integer(shape, value, path, errors),
-        "boolean" => {
-            if !value.is_boolean() {
-                errors.push(violation(path, "Member must be a boolean"));
-            }
+        "boolean" if !value.is_boolean() => {
+            errors.push(violation(path, "Member must be a boolean"));
         }
         _ => {}
     }

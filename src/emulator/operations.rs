@@ -300,13 +300,13 @@ fn get_connection(
     let connection = region
         .connection(&input.connection_arn)
         .ok_or_else(|| connection_not_found(&input.connection_arn))?;
-    if let Some(host) = connection.host_arn.as_deref().and_then(|h| region.host(h)) {
-        if host.status == HOST_DELETING {
-            return Err(ApiError::unavailable(format!(
-                "Connection {} is unavailable: its host {} is being deleted",
-                connection.arn, host.arn
-            )));
-        }
+    if let Some(host) = connection.host_arn.as_deref().and_then(|h| region.host(h))
+        && host.status == HOST_DELETING
+    {
+        return Err(ApiError::unavailable(format!(
+            "Connection {} is unavailable: its host {} is being deleted",
+            connection.arn, host.arn
+        )));
     }
     Ok(Outcome::read(
         json!({ "Connection": connection_json(connection) }),
@@ -319,6 +319,13 @@ fn list_connections(
     input: ListConnectionsInput,
 ) -> Result<Outcome, ApiError> {
     let region = store.region(caller.region);
+    // Filtering by a host that does not exist is a mistake worth reporting,
+    // and the one case where the model's ResourceNotFoundException fits.
+    if let Some(filter) = input.host_arn_filter.as_deref()
+        && region.host(filter).is_none()
+    {
+        return Err(host_not_found(filter));
+    }
     let matching: Vec<&Connection> = region
         .connections
         .iter()
