@@ -1,18 +1,610 @@
-//! PLACEHOLDER owned by the emulator work: replaced by the real emulator.
+//! The local emulator of the AWS CodeStar Connections API: an HTTP server
+//! speaking AWS JSON 1.0, so the real SDKs, boto3 and the AWS CLI talk to it
+//! unchanged. It is the fixture every test of the tool runs against, and the
+//! sandbox behind `--local`.
+//!
+//! This module is the server: configuration, routing, faults and the admin
+//! routes. The service itself lives in [`operations`] (the twelve operations
+//! over a [`state::Store`]), checked by [`model`] (the embedded service
+//! model), reached through [`sigv4`] (Region and signatures) and [`sts`].
+//! `docs/emulator.md` describes the behaviour and every choice made where
+//! AWS documents none.
+
+mod model;
+mod operations;
+mod protocol;
+mod sigv4;
+mod state;
+mod sts;
+
+use std::collections::{BTreeMap, VecDeque};
+use std::io::Write;
+use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
 
-use crate::error::Result;
+use axum::Router;
+use axum::extract::{Request, State};
+use axum::http::request::Parts;
+use axum::http::{HeaderValue, Method, StatusCode};
+use axum::response::Response;
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
 
+use crate::error::{Error, Result};
+use crate::resource::{MAX_CONNECTIONS_PER_REGION, MAX_HOSTS_PER_ACCOUNT, MAX_TAGS};
+
+use operations::{Caller, Limits};
+use protocol::{ApiError, json_ok};
+use state::Store;
+
+pub use sigv4::Credentials;
+
+/// Largest request body read; the largest valid input (a 16 KiB TLS
+/// certificate plus 200 tags) is far below it.
+const MAX_BODY_BYTES: usize = 1024 * 1024;
+
+/// Path prefix of the admin routes; they are not AWS operations.
+const ADMIN_PREFIX: &str = "/_emulator/";
+
+/// Flags of `codestar-reconcile emulator`.
 #[derive(Debug, Clone, clap::Args)]
 pub struct EmulatorArgs {
-    #[arg(long, default_value = "127.0.0.1:4599")]
+    /// Address to listen on; port 0 picks a free port. Loopback by default:
+    /// the emulator has no real authentication.
+    #[arg(long, default_value = "127.0.0.1:4599", value_name = "HOST:PORT")]
     pub listen: String,
-    #[arg(long)]
+    /// Keep state in this JSON file: loaded on start (missing = empty),
+    /// rewritten atomically after every change.
+    #[arg(long, value_name = "FILE")]
     pub state: Option<PathBuf>,
+    /// The account every resource belongs to.
+    #[arg(long, default_value = "123456789012", value_parser = parse_account_id)]
+    pub account_id: String,
+    /// Sleep this long before answering each API request.
+    #[arg(long, default_value_t = 0, value_name = "MS")]
+    pub latency_ms: u64,
+    /// Answer ThrottlingException to requests beyond this many per second.
+    #[arg(long, value_name = "N")]
+    pub throttle_rps: Option<u32>,
+    /// Probability (0-1) of a 500 InternalFailure before any change.
+    #[arg(long, default_value_t = 0.0, value_parser = parse_rate, value_name = "P")]
+    pub error_rate: f64,
+    /// Probability (0-1) that a successful change is committed but answered
+    /// with a 500, as when a response is lost on the way back.
+    #[arg(long, default_value_t = 0.0, value_parser = parse_rate, value_name = "P")]
+    pub lost_response_rate: f64,
+    /// Seed of the fault generator, for reproducible runs (default: random,
+    /// printed on stderr when a fault is enabled).
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Verify SigV4 signatures against this key pair and refuse others.
+    /// Without it any well-formed SigV4 Authorization header is accepted.
+    #[arg(long, value_name = "AKID:SECRET")]
+    pub credentials: Option<Credentials>,
+    /// Connections quota per Region.
+    #[arg(long, default_value_t = MAX_CONNECTIONS_PER_REGION, value_name = "N")]
+    pub max_connections: usize,
+    /// Hosts quota per account, across Regions.
+    #[arg(long, default_value_t = MAX_HOSTS_PER_ACCOUNT, value_name = "N")]
+    pub max_hosts: usize,
+    /// Tags quota per resource.
+    #[arg(long, default_value_t = MAX_TAGS, value_name = "N")]
+    pub max_tags: usize,
 }
 
-pub async fn serve(_args: EmulatorArgs) -> Result<()> {
-    unimplemented!("the emulator is being written")
+fn parse_rate(text: &str) -> std::result::Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(rate) if (0.0..=1.0).contains(&rate) => Ok(rate),
+        _ => Err("expected a probability between 0 and 1".to_string()),
+    }
+}
+
+fn parse_account_id(text: &str) -> std::result::Result<String, String> {
+    if text.len() == 12 && text.bytes().all(|b| b.is_ascii_digit()) {
+        Ok(text.to_string())
+    } else {
+        Err("expected a 12-digit AWS account id".to_string())
+    }
+}
+
+/// Everything the emulator needs to run, as plain data. `Default` is what an
+/// in-process user wants: a free loopback port, no state file, no faults.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Config {
+    /// `HOST:PORT` to bind; port 0 picks a free port.
+    pub listen: String,
+    /// State file; `None` keeps state in memory only.
+    pub state: Option<PathBuf>,
+    pub account_id: String,
+    pub latency_ms: u64,
+    pub throttle_rps: Option<u32>,
+    pub error_rate: f64,
+    pub lost_response_rate: f64,
+    pub seed: Option<u64>,
+    pub credentials: Option<Credentials>,
+    pub max_connections: usize,
+    pub max_hosts: usize,
+    pub max_tags: usize,
+}
+
+impl Default for Config {
+    fn default() -> Config {
+        Config {
+            listen: "127.0.0.1:0".to_string(),
+            state: None,
+            account_id: "123456789012".to_string(),
+            latency_ms: 0,
+            throttle_rps: None,
+            error_rate: 0.0,
+            lost_response_rate: 0.0,
+            seed: None,
+            credentials: None,
+            max_connections: MAX_CONNECTIONS_PER_REGION,
+            max_hosts: MAX_HOSTS_PER_ACCOUNT,
+            max_tags: MAX_TAGS,
+        }
+    }
+}
+
+impl From<&EmulatorArgs> for Config {
+    fn from(args: &EmulatorArgs) -> Config {
+        Config {
+            listen: args.listen.clone(),
+            state: args.state.clone(),
+            account_id: args.account_id.clone(),
+            latency_ms: args.latency_ms,
+            throttle_rps: args.throttle_rps,
+            error_rate: args.error_rate,
+            lost_response_rate: args.lost_response_rate,
+            seed: args.seed,
+            credentials: args.credentials.clone(),
+            max_connections: args.max_connections,
+            max_hosts: args.max_hosts,
+            max_tags: args.max_tags,
+        }
+    }
+}
+
+impl Config {
+    /// In-process callers bypass clap, so the same checks run here.
+    fn check(&self) -> Result<()> {
+        parse_account_id(&self.account_id).map_err(|e| Error::usage(format!("account id: {e}")))?;
+        parse_rate(&self.error_rate.to_string())
+            .map_err(|e| Error::usage(format!("error rate: {e}")))?;
+        parse_rate(&self.lost_response_rate.to_string())
+            .map_err(|e| Error::usage(format!("lost response rate: {e}")))?;
+        Ok(())
+    }
+
+    fn limits(&self) -> Limits {
+        Limits {
+            max_connections: self.max_connections,
+            max_hosts: self.max_hosts,
+            max_tags: self.max_tags,
+        }
+    }
+
+    fn has_faults(&self) -> bool {
+        self.latency_ms > 0
+            || self.throttle_rps.is_some()
+            || self.error_rate > 0.0
+            || self.lost_response_rate > 0.0
+    }
+}
+
+/// Run the emulator until Ctrl-C or SIGTERM, announcing its address as the
+/// first line of stdout (`listening on http://HOST:PORT`) so a parent process
+/// can wait for it and learn a port-0 address.
+pub async fn serve(args: EmulatorArgs) -> Result<()> {
+    let running = Emulator::start(Config::from(&args)).await?;
+    let mut stdout = std::io::stdout().lock();
+    writeln!(stdout, "listening on {}", running.url())
+        .and_then(|()| stdout.flush())
+        .map_err(|e| Error::Other(format!("cannot write to stdout: {e}")))?;
+    drop(stdout);
+    if running.config_has_faults {
+        eprintln!("emulator: fault seed {}", running.seed);
+    }
+    shutdown_signal().await;
+    running.shutdown().await;
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        let terminate = async {
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(mut signal) => {
+                    signal.recv().await;
+                }
+                Err(_) => std::future::pending::<()>().await,
+            }
+        };
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            () = terminate => {}
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}
+
+/// Starts emulators in-process.
+#[derive(Debug)]
+pub struct Emulator;
+
+impl Emulator {
+    /// Bind and start serving on the current tokio runtime. State is loaded
+    /// from `config.state` before the first request is accepted.
+    pub async fn start(config: Config) -> Result<RunningEmulator> {
+        config.check()?;
+        let store = match &config.state {
+            Some(path) => Store::load(path)?,
+            None => Store::empty(),
+        };
+        let listener = tokio::net::TcpListener::bind(&config.listen)
+            .await
+            .map_err(|e| Error::Other(format!("cannot listen on {}: {e}", config.listen)))?;
+        let addr = listener
+            .local_addr()
+            .map_err(|e| Error::Other(format!("cannot read the listening address: {e}")))?;
+        let seed = config
+            .seed
+            .unwrap_or_else(|| uuid::Uuid::new_v4().as_u64_pair().0);
+        let config_has_faults = config.has_faults();
+        let shared = Arc::new(Shared {
+            store: Mutex::new(store),
+            calls: Mutex::new(BTreeMap::new()),
+            rng: Mutex::new(StdRng::seed_from_u64(seed)),
+            window: Mutex::new(VecDeque::new()),
+            config,
+        });
+        let router = Router::new().fallback(handle).with_state(shared);
+        let (stop, stopped) = oneshot::channel::<()>();
+        let task = tokio::spawn(async move {
+            let shutdown = async {
+                // A dropped sender means the handle was dropped: stop too.
+                let _ = stopped.await;
+            };
+            // Errors here only come from accepting sockets after shutdown
+            // began; there is no one left to report them to.
+            let _ = axum::serve(listener, router)
+                .with_graceful_shutdown(shutdown)
+                .await;
+        });
+        Ok(RunningEmulator {
+            addr,
+            seed,
+            config_has_faults,
+            stop: Some(stop),
+            task: Some(task),
+        })
+    }
+}
+
+/// A serving emulator. Dropping it stops the server too.
+#[derive(Debug)]
+pub struct RunningEmulator {
+    addr: SocketAddr,
+    seed: u64,
+    config_has_faults: bool,
+    stop: Option<oneshot::Sender<()>>,
+    task: Option<JoinHandle<()>>,
+}
+
+impl RunningEmulator {
+    /// The bound address (with the real port when port 0 was asked for).
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// The endpoint URL for SDK clients, e.g. `http://127.0.0.1:4599`.
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// The seed of the fault generator (the configured one, or the random
+    /// one picked at start), to reproduce a run.
+    pub fn seed(&self) -> u64 {
+        self.seed
+    }
+
+    /// Stop accepting requests and wait (at most 5 seconds) for in-flight
+    /// ones to finish.
+    pub async fn shutdown(mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(mut task) = self.task.take()
+            && tokio::time::timeout(Duration::from_secs(5), &mut task)
+                .await
+                .is_err()
+        {
+            task.abort();
+        }
+    }
+}
+
+impl Drop for RunningEmulator {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+    }
+}
+
+/// What every request handler shares.
+struct Shared {
+    config: Config,
+    store: Mutex<Store>,
+    /// API requests by operation name, failed ones included.
+    calls: Mutex<BTreeMap<String, u64>>,
+    /// The one fault generator, seeded, so a sequential run is reproducible.
+    rng: Mutex<StdRng>,
+    /// Arrival times of the requests let through in the last second.
+    window: Mutex<VecDeque<Instant>>,
+}
+
+/// A lock that survives a panicked holder: the data is still consistent
+/// because every change is built before it is stored.
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+impl Shared {
+    fn count(&self, operation: &str) {
+        *lock(&self.calls).entry(operation.to_string()).or_default() += 1;
+    }
+
+    /// A sliding one-second window over the requests that were let through.
+    fn throttle(&self) -> std::result::Result<(), ApiError> {
+        let Some(limit) = self.config.throttle_rps else {
+            return Ok(());
+        };
+        let now = Instant::now();
+        let mut window = lock(&self.window);
+        while window
+            .front()
+            .is_some_and(|t| now.duration_since(*t) >= Duration::from_secs(1))
+        {
+            window.pop_front();
+        }
+        if window.len() >= limit as usize {
+            return Err(ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "ThrottlingException",
+                "Rate exceeded",
+            ));
+        }
+        window.push_back(now);
+        Ok(())
+    }
+
+    /// True with probability `rate`; draws nothing when the fault is off so
+    /// one fault's setting does not shift another's sequence.
+    fn chance(&self, rate: f64) -> bool {
+        rate > 0.0 && lock(&self.rng).random::<f64>() < rate
+    }
+
+    fn persist(&self, store: &Store) -> std::result::Result<(), ApiError> {
+        match &self.config.state {
+            Some(path) => store
+                .save(path)
+                .map_err(|e| ApiError::internal(format!("cannot persist emulator state: {e}"))),
+            None => Ok(()),
+        }
+    }
+}
+
+/// The one handler: admin routes, then AWS requests.
+async fn handle(State(shared): State<Arc<Shared>>, request: Request) -> Response {
+    let request_id = uuid::Uuid::new_v4().to_string();
+    let (parts, body) = request.into_parts();
+    let mut response = match axum::body::to_bytes(body, MAX_BODY_BYTES).await {
+        Ok(body) => route(&shared, &parts, &body, &request_id).await,
+        Err(_) => ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "SerializationException",
+            format!("The request body could not be read or exceeds {MAX_BODY_BYTES} bytes"),
+        )
+        .into_json_response(),
+    };
+    if let Ok(value) = HeaderValue::from_str(&request_id) {
+        response.headers_mut().insert("x-amzn-requestid", value);
+    }
+    response
+}
+
+async fn route(shared: &Shared, parts: &Parts, body: &[u8], request_id: &str) -> Response {
+    let path = parts.uri.path();
+    if let Some(admin_path) = path.strip_prefix(ADMIN_PREFIX) {
+        return admin(shared, &parts.method, admin_path, body)
+            .unwrap_or_else(ApiError::into_json_response);
+    }
+    if parts.method != Method::POST || path != "/" {
+        return ApiError::new(
+            StatusCode::NOT_FOUND,
+            "UnknownOperationException",
+            format!(
+                "{} {path} is not an AWS JSON 1.0 endpoint: send POST /",
+                parts.method
+            ),
+        )
+        .into_json_response();
+    }
+    let Some(call) = Call::identify(parts, body) else {
+        return ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "UnknownOperationException",
+            "The request names no operation: send X-Amz-Target",
+        )
+        .into_json_response();
+    };
+    if shared.config.latency_ms > 0 {
+        tokio::time::sleep(Duration::from_millis(shared.config.latency_ms)).await;
+    }
+    shared.count(call.operation());
+    match api(shared, parts, body, request_id, &call) {
+        Ok(response) => response,
+        Err(error) => match call {
+            Call::Json(_) => error.into_json_response(),
+            Call::Query(_) => error.into_query_response(request_id),
+        },
+    }
+}
+
+/// An API request: a JSON 1.0 operation, or an awsQuery (STS) action.
+enum Call {
+    Json(String),
+    Query(String),
+}
+
+impl Call {
+    fn identify(parts: &Parts, body: &[u8]) -> Option<Call> {
+        if let Some(target) = parts.headers.get("x-amz-target") {
+            // The Rust SDK sends `CodeStar_connections_20191201.Op`, boto3
+            // and the CLI the full target prefix: the operation follows the
+            // last dot either way.
+            let target = target.to_str().ok()?;
+            let operation = target.rsplit('.').next().unwrap_or(target);
+            return Some(Call::Json(operation.to_string()));
+        }
+        sts::action(body).map(Call::Query)
+    }
+
+    fn operation(&self) -> &str {
+        match self {
+            Call::Json(operation) | Call::Query(operation) => operation,
+        }
+    }
+}
+
+/// Authenticate, inject faults, run, persist: in that order, so a fault
+/// before the run never changes state and a lost response always does.
+fn api(
+    shared: &Shared,
+    parts: &Parts,
+    body: &[u8],
+    request_id: &str,
+    call: &Call,
+) -> std::result::Result<Response, ApiError> {
+    let auth = sigv4::authorization(parts)?;
+    if let Some(credentials) = &shared.config.credentials {
+        sigv4::verify(&auth, credentials, parts, body)?;
+    }
+    shared.throttle()?;
+    if shared.chance(shared.config.error_rate) {
+        return Err(ApiError::internal(
+            "Emulated internal failure (--error-rate); nothing was changed",
+        ));
+    }
+    let operation = match call {
+        Call::Query(action) => return sts::answer(action, &shared.config.account_id, request_id),
+        Call::Json(operation) => operation,
+    };
+    if !model::has_operation(operation) {
+        return Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "UnknownOperationException",
+            format!("Operation {operation} is not supported by this service"),
+        ));
+    }
+    let input = parse_body(body)?;
+    let caller = Caller {
+        region: &auth.region,
+        account_id: &shared.config.account_id,
+    };
+    let outcome = {
+        let mut store = lock(&shared.store);
+        let outcome =
+            operations::run(caller, shared.config.limits(), &mut store, operation, input)?;
+        if outcome.changed {
+            shared.persist(&store)?;
+        }
+        outcome
+    };
+    if outcome.changed && shared.chance(shared.config.lost_response_rate) {
+        return Err(ApiError::internal(
+            "Emulated lost response (--lost-response-rate); the change WAS committed",
+        ));
+    }
+    Ok(json_ok(&outcome.output))
+}
+
+/// An empty body is `{}` (some clients send nothing for no input); anything
+/// but a JSON object cannot be an input structure.
+fn parse_body(body: &[u8]) -> std::result::Result<Value, ApiError> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Ok(json!({}));
+    }
+    match serde_json::from_slice::<Value>(body) {
+        Ok(value @ Value::Object(_)) => Ok(value),
+        Ok(_) => Err(serialization("the request body must be a JSON object")),
+        Err(e) => Err(serialization(&format!("the request body is not JSON: {e}"))),
+    }
+}
+
+fn serialization(message: &str) -> ApiError {
+    ApiError::new(StatusCode::BAD_REQUEST, "SerializationException", message)
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct StatusRequest {
+    arn: String,
+    status: String,
+    message: Option<String>,
+}
+
+/// The admin routes: test controls outside the AWS API, exempt from faults
+/// and from authentication.
+fn admin(
+    shared: &Shared,
+    method: &Method,
+    path: &str,
+    body: &[u8],
+) -> std::result::Result<Response, ApiError> {
+    match (method.as_str(), path) {
+        ("GET", "calls") => Ok(json_ok(&json!(*lock(&shared.calls)))),
+        ("POST", "status") => {
+            let request: StatusRequest = serde_json::from_slice(body).map_err(|e| {
+                ApiError::validation(format!(
+                    "expected {{\"arn\": ..., \"status\": ..., \"message\": optional}}: {e}"
+                ))
+            })?;
+            let mut store = lock(&shared.store);
+            let answer =
+                operations::set_status(&mut store, &request.arn, &request.status, request.message)?;
+            shared.persist(&store)?;
+            Ok(json_ok(&answer))
+        }
+        ("POST", "reset") => {
+            let mut store = lock(&shared.store);
+            store.reset();
+            shared.persist(&store)?;
+            lock(&shared.calls).clear();
+            lock(&shared.window).clear();
+            Ok(json_ok(&json!({})))
+        }
+        _ => Err(ApiError::new(
+            StatusCode::NOT_FOUND,
+            "UnknownOperationException",
+            format!(
+                "No admin route {method} {ADMIN_PREFIX}{path}; there are GET calls, POST status, POST reset"
+            ),
+        )),
+    }
 }
 
 #[derive(Debug, Clone, Default)]

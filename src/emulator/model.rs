@@ -1,0 +1,337 @@
+//! Input validation driven by the service model itself.
+//!
+//! The emulator embeds a copy of AWS's model of the service
+//! (`service-model.json`, Apache-2.0, from the AWS SDKs' model data) and walks
+//! each request against the operation's input shape. Validating from the model
+//! rather than from hand-written rules keeps the emulator honest: every length
+//! limit, pattern and enum the real service declares is enforced, and nothing
+//! else.
+
+use std::collections::HashMap;
+use std::sync::LazyLock;
+
+use regex::Regex;
+use serde_json::{Map, Value};
+
+use crate::resource::arn;
+
+/// The service model, as AWS publishes it.
+const MODEL_JSON: &str = include_str!("service-model.json");
+
+/// The parsed model plus its compiled patterns, built once per process.
+static MODEL: LazyLock<Model> = LazyLock::new(Model::load);
+
+/// The shapes of the model and a compiled regex per string shape with a pattern.
+struct Model {
+    operations: Map<String, Value>,
+    shapes: Map<String, Value>,
+    patterns: HashMap<String, Regex>,
+}
+
+impl Model {
+    fn load() -> Model {
+        // The model is compiled into the binary and checked by the tests, so a
+        // failure here is a build defect, not a request error.
+        let root: Value = serde_json::from_str(MODEL_JSON).expect("embedded service model is JSON");
+        let operations = root["operations"].as_object().cloned().unwrap_or_default();
+        let shapes = root["shapes"].as_object().cloned().unwrap_or_default();
+        let patterns = shapes
+            .iter()
+            .filter_map(|(name, shape)| {
+                let pattern = shape.get("pattern")?.as_str()?;
+                // The model's patterns are Java regexes meant to match the whole
+                // value; anchor them so a match anywhere is not enough.
+                let regex = Regex::new(&format!("^(?:{pattern})$"))
+                    .expect("embedded service model patterns compile");
+                Some((name.clone(), regex))
+            })
+            .collect();
+        Model {
+            operations,
+            shapes,
+            patterns,
+        }
+    }
+}
+
+/// The names of the operations the model declares, in model order.
+#[cfg(test)]
+pub fn operation_names() -> Vec<&'static str> {
+    MODEL.operations.keys().map(String::as_str).collect()
+}
+
+/// Whether the model declares this operation.
+pub fn has_operation(name: &str) -> bool {
+    MODEL.operations.contains_key(name)
+}
+
+/// Validate a request body against the input shape of `operation`. Returns
+/// every violation found, each phrased as AWS phrases them.
+pub fn validate_input(operation: &str, input: &Value) -> Vec<String> {
+    let mut errors = Vec::new();
+    let shape = MODEL
+        .operations
+        .get(operation)
+        .and_then(|op| op["input"]["shape"].as_str());
+    if let Some(shape) = shape {
+        validate(shape, input, "", &mut errors);
+    }
+    errors
+}
+
+/// The message of a `ValidationException` that reports `errors`, AWS style:
+/// `1 validation error detected: ...` or `2 validation errors detected: ...; ...`.
+pub fn validation_message(errors: &[String]) -> String {
+    let noun = if errors.len() == 1 { "error" } else { "errors" };
+    format!(
+        "{} validation {noun} detected: {}",
+        errors.len(),
+        errors.join("; ")
+    )
+}
+
+/// AWS names members in validation messages with a lowercase first letter
+/// (`connectionName` for `ConnectionName`).
+fn member_path(parent: &str, member: &str) -> String {
+    let mut chars = member.chars();
+    let lowered: String = match chars.next() {
+        Some(first) => first.to_lowercase().chain(chars).collect(),
+        None => String::new(),
+    };
+    if parent.is_empty() {
+        lowered
+    } else {
+        format!("{parent}.{lowered}")
+    }
+}
+
+fn violation(path: &str, constraint: &str) -> String {
+    format!("Value at '{path}' failed to satisfy constraint: {constraint}")
+}
+
+fn validate(shape_name: &str, value: &Value, path: &str, errors: &mut Vec<String>) {
+    let Some(shape) = MODEL.shapes.get(shape_name) else {
+        return;
+    };
+    let kind = shape["type"].as_str().unwrap_or_default();
+    match kind {
+        "structure" => validate_structure(shape, value, path, errors),
+        "list" => validate_list(shape, value, path, errors),
+        "map" => validate_map(shape, value, path, errors),
+        "string" => validate_string(shape_name, shape, value, path, errors),
+        "integer" | "long" => validate_integer(shape, value, path, errors),
+        "boolean" if !value.is_boolean() => {
+            errors.push(violation(path, "Member must be a boolean"));
+        }
+        _ => {}
+    }
+}
+
+fn validate_structure(shape: &Value, value: &Value, path: &str, errors: &mut Vec<String>) {
+    let Some(object) = value.as_object() else {
+        errors.push(violation(path, "Member must be a structure"));
+        return;
+    };
+    let empty = Map::new();
+    let members = shape["members"].as_object().unwrap_or(&empty);
+    for required in shape["required"].as_array().into_iter().flatten() {
+        let Some(name) = required.as_str() else {
+            continue;
+        };
+        if object.get(name).is_none_or(Value::is_null) {
+            errors.push(format!(
+                "Value null at '{}' failed to satisfy constraint: Member must not be null",
+                member_path(path, name)
+            ));
+        }
+    }
+    for (name, member_value) in object {
+        let member = member_path(path, name);
+        let Some(target) = members.get(name).and_then(|m| m["shape"].as_str()) else {
+            errors.push(violation(&member, "Member is not part of the input shape"));
+            continue;
+        };
+        // JSON null is how some clients spell "absent".
+        if !member_value.is_null() {
+            validate(target, member_value, &member, errors);
+        }
+    }
+}
+
+fn validate_list(shape: &Value, value: &Value, path: &str, errors: &mut Vec<String>) {
+    let Some(items) = value.as_array() else {
+        errors.push(violation(path, "Member must be a list"));
+        return;
+    };
+    check_length(shape, items.len(), path, errors);
+    let Some(member) = shape["member"]["shape"].as_str() else {
+        return;
+    };
+    for (index, item) in items.iter().enumerate() {
+        // AWS numbers list members from 1: `tags.1.member.key`.
+        let item_path = format!("{path}.{}.member", index + 1);
+        if item.is_null() {
+            errors.push(violation(&item_path, "Member must not be null"));
+        } else {
+            validate(member, item, &item_path, errors);
+        }
+    }
+}
+
+fn validate_map(shape: &Value, value: &Value, path: &str, errors: &mut Vec<String>) {
+    let Some(entries) = value.as_object() else {
+        errors.push(violation(path, "Member must be a map"));
+        return;
+    };
+    check_length(shape, entries.len(), path, errors);
+    let key_shape = shape["key"]["shape"].as_str();
+    let value_shape = shape["value"]["shape"].as_str();
+    for (key, entry) in entries {
+        if let Some(key_shape) = key_shape {
+            validate(key_shape, &Value::String(key.clone()), path, errors);
+        }
+        if let Some(value_shape) = value_shape {
+            validate(value_shape, entry, &format!("{path}.{key}"), errors);
+        }
+    }
+}
+
+fn validate_string(
+    shape_name: &str,
+    shape: &Value,
+    value: &Value,
+    path: &str,
+    errors: &mut Vec<String>,
+) {
+    let Some(text) = value.as_str() else {
+        errors.push(violation(path, "Member must be a string"));
+        return;
+    };
+    // Lengths count characters, as the service's Java validators do for the
+    // characters this service accepts.
+    check_length(shape, text.chars().count(), path, errors);
+    if let Some(allowed) = shape["enum"].as_array() {
+        if !allowed.iter().any(|a| a.as_str() == Some(text)) {
+            let set: Vec<&str> = allowed.iter().filter_map(Value::as_str).collect();
+            errors.push(violation(
+                path,
+                &format!("Member must satisfy enum value set: [{}]", set.join(", ")),
+            ));
+        }
+        return;
+    }
+    if let Some(regex) = MODEL.patterns.get(shape_name) {
+        // The model's HostArn pattern names only the `codestar-connections`
+        // service, but the service accepts `codeconnections` ARNs for the same
+        // resources, so an ARN passes if either spelling matches.
+        if !regex.is_match(text) && !regex.is_match(&arn::canonical(text)) {
+            let pattern = shape["pattern"].as_str().unwrap_or_default();
+            errors.push(violation(
+                path,
+                &format!("Member must satisfy regular expression pattern: {pattern}"),
+            ));
+        }
+    }
+}
+
+fn validate_integer(shape: &Value, value: &Value, path: &str, errors: &mut Vec<String>) {
+    let Some(number) = value.as_i64() else {
+        errors.push(violation(path, "Member must be an integer"));
+        return;
+    };
+    if let Some(min) = shape["min"].as_i64().filter(|min| number < *min) {
+        errors.push(violation(
+            path,
+            &format!("Member must have value greater than or equal to {min}"),
+        ));
+    }
+    if let Some(max) = shape["max"].as_i64().filter(|max| number > *max) {
+        errors.push(violation(
+            path,
+            &format!("Member must have value less than or equal to {max}"),
+        ));
+    }
+}
+
+/// Min/max on strings, lists and maps: AWS words all three as "length".
+fn check_length(shape: &Value, length: usize, path: &str, errors: &mut Vec<String>) {
+    let length = length as u64;
+    if let Some(min) = shape["min"].as_u64().filter(|min| length < *min) {
+        errors.push(violation(
+            path,
+            &format!("Member must have length greater than or equal to {min}"),
+        ));
+    }
+    if let Some(max) = shape["max"].as_u64().filter(|max| length > *max) {
+        errors.push(violation(
+            path,
+            &format!("Member must have length less than or equal to {max}"),
+        ));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn the_embedded_model_declares_the_twelve_operations() {
+        assert_eq!(operation_names().len(), 12);
+        assert!(has_operation("UpdateHost"));
+        assert!(!has_operation("CreateRepositoryLink"));
+    }
+
+    #[test]
+    fn reports_every_violation_with_aws_member_paths() {
+        let errors = validate_input(
+            "CreateConnection",
+            &json!({
+                "ConnectionName": "x".repeat(33),
+                "ProviderType": "Svn",
+                "Tags": [{"Key": "", "Value": "v"}, {"Key": "k"}],
+                "Extra": 1
+            }),
+        );
+        assert_eq!(errors.len(), 5, "{errors:#?}");
+        let message = validation_message(&errors);
+        assert!(message.starts_with("5 validation errors detected: "));
+        assert!(message.contains(
+            "Value at 'connectionName' failed to satisfy constraint: Member must have length less than or equal to 32"
+        ));
+        assert!(message.contains("'providerType'"));
+        assert!(message.contains("'tags.1.member.key'"));
+        assert!(message.contains("Value null at 'tags.2.member.value'"));
+        assert!(message.contains("'extra'"));
+    }
+
+    #[test]
+    fn patterns_are_anchored_and_accept_both_arn_prefixes() {
+        let ok = "arn:aws:codeconnections:eu-west-1:123456789012:host/ghes-0123abcd";
+        assert!(validate_input("GetHost", &json!({ "HostArn": ok })).is_empty());
+        let bad = "xarn:aws:codestar-connections:eu-west-1:123456789012:host/a";
+        assert_eq!(
+            validate_input("GetHost", &json!({ "HostArn": bad })).len(),
+            1
+        );
+        let vpc = json!({"VpcId": "vpc-12345678", "SubnetIds": ["subnet-1234567"], "SecurityGroupIds": ["sg-12345678"]});
+        let errors = validate_input(
+            "UpdateHost",
+            &json!({"HostArn": ok, "VpcConfiguration": vpc}),
+        );
+        assert_eq!(errors.len(), 2, "{errors:#?}");
+        assert!(errors[0].contains("vpcConfiguration.subnetIds.1.member"));
+    }
+
+    #[test]
+    fn wrong_json_types_are_validation_errors() {
+        let errors = validate_input("ListHosts", &json!({"MaxResults": "ten"}));
+        assert_eq!(
+            errors,
+            vec!["Value at 'maxResults' failed to satisfy constraint: Member must be an integer"]
+        );
+        let errors = validate_input("ListHosts", &json!({"MaxResults": 101}));
+        assert!(errors[0].contains("less than or equal to 100"));
+        assert!(!validate_input("ListHosts", &json!([])).is_empty());
+    }
+}

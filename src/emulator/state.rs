@@ -1,0 +1,214 @@
+//! What the emulated service remembers: connections and hosts per Region, the
+//! ARNs it ever issued, and their persistence to a JSON file.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+use crate::resource::{ProviderType, arn};
+
+/// Version of the state file layout, so a future layout can refuse old files
+/// instead of misreading them.
+const STATE_FORMAT: u32 = 1;
+
+/// A key/value tag, in the order the client gave it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct Tag {
+    pub key: String,
+    pub value: String,
+}
+
+/// A host's VPC configuration, as the API spells it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct VpcConfiguration {
+    pub vpc_id: String,
+    pub subnet_ids: Vec<String>,
+    pub security_group_ids: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tls_certificate: Option<String>,
+}
+
+/// A connection as the service stores it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Connection {
+    /// Creation order across the whole emulator; pagination tokens point at it.
+    pub seq: u64,
+    pub arn: String,
+    pub name: String,
+    pub provider_type: ProviderType,
+    pub owner_account_id: String,
+    pub status: String,
+    pub host_arn: Option<String>,
+    pub tags: Vec<Tag>,
+}
+
+/// A host as the service stores it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Host {
+    /// Creation order across the whole emulator; pagination tokens point at it.
+    pub seq: u64,
+    pub arn: String,
+    pub name: String,
+    pub provider_type: ProviderType,
+    pub provider_endpoint: String,
+    pub vpc_configuration: Option<VpcConfiguration>,
+    pub status: String,
+    pub status_message: Option<String>,
+    pub tags: Vec<Tag>,
+}
+
+/// The resources of one Region, in creation order.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Region {
+    pub connections: Vec<Connection>,
+    pub hosts: Vec<Host>,
+}
+
+impl Region {
+    pub fn connection(&self, resource_arn: &str) -> Option<&Connection> {
+        self.connections
+            .iter()
+            .find(|c| arn::same(&c.arn, resource_arn))
+    }
+
+    pub fn host(&self, resource_arn: &str) -> Option<&Host> {
+        self.hosts.iter().find(|h| arn::same(&h.arn, resource_arn))
+    }
+}
+
+/// Everything the emulator persists.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Store {
+    format: u32,
+    /// Next creation sequence number; never goes back, even on reset.
+    pub next_seq: u64,
+    /// Every ARN ever handed out, so none is handed out twice, even after
+    /// its resource is deleted or the emulator is reset.
+    pub issued_arns: BTreeSet<String>,
+    /// Resources by Region name.
+    pub regions: BTreeMap<String, Region>,
+}
+
+impl Store {
+    /// Read the state file; a missing file is an empty emulator.
+    pub fn load(path: &Path) -> Result<Store> {
+        let text = match std::fs::read_to_string(path) {
+            Ok(text) => text,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Store::empty()),
+            Err(e) => return Err(Error::io(path, e)),
+        };
+        let store: Store = serde_json::from_str(&text).map_err(|e| {
+            Error::Other(format!(
+                "{}: not an emulator state file: {e}",
+                path.display()
+            ))
+        })?;
+        if store.format != STATE_FORMAT {
+            return Err(Error::Other(format!(
+                "{}: emulator state format {} is not supported (expected {STATE_FORMAT})",
+                path.display(),
+                store.format
+            )));
+        }
+        Ok(store)
+    }
+
+    pub fn empty() -> Store {
+        Store {
+            format: STATE_FORMAT,
+            ..Store::default()
+        }
+    }
+
+    /// Write the state atomically: a reader (or a crash) sees the old file or
+    /// the new one, never half of one, because rename within a directory is
+    /// atomic.
+    pub fn save(&self, path: &Path) -> Result<()> {
+        let text = serde_json::to_string_pretty(self)
+            .map_err(|e| Error::Other(format!("cannot serialise emulator state: {e}")))?;
+        let temp = temp_path(path);
+        std::fs::write(&temp, text).map_err(|e| Error::io(&temp, e))?;
+        std::fs::rename(&temp, path).map_err(|e| Error::io(path, e))
+    }
+
+    /// The Region's resources, created empty on first use.
+    pub fn region_mut(&mut self, name: &str) -> &mut Region {
+        self.regions.entry(name.to_string()).or_default()
+    }
+
+    /// The Region's resources, or an empty Region.
+    pub fn region(&self, name: &str) -> Region {
+        self.regions.get(name).cloned().unwrap_or_default()
+    }
+
+    /// Hosts count against one quota for the whole account, across Regions.
+    pub fn host_count(&self) -> usize {
+        self.regions.values().map(|r| r.hosts.len()).sum()
+    }
+
+    pub fn take_seq(&mut self) -> u64 {
+        let seq = self.next_seq;
+        self.next_seq += 1;
+        seq
+    }
+
+    /// Record an ARN as issued; false when it was issued before.
+    pub fn issue(&mut self, resource_arn: &str) -> bool {
+        self.issued_arns.insert(arn::canonical(resource_arn))
+    }
+
+    /// Forget every resource; keep what guarantees ARNs and pagination tokens
+    /// are never reused.
+    pub fn reset(&mut self) {
+        self.regions.clear();
+    }
+}
+
+/// The temporary file sits beside the target so the rename never crosses
+/// file systems.
+fn temp_path(path: &Path) -> PathBuf {
+    let mut name = path
+        .file_name()
+        .map(|n| n.to_os_string())
+        .unwrap_or_else(|| "emulator-state".into());
+    name.push(format!(".tmp-{}", std::process::id()));
+    path.with_file_name(name)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn saves_atomically_and_loads_back() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("state.json");
+        assert_eq!(
+            Store::load(&path).expect("missing is empty"),
+            Store::empty()
+        );
+        let mut store = Store::empty();
+        store.issue("arn:aws:codestar-connections:eu-west-1:123456789012:host/a-00000000");
+        store.region_mut("eu-west-1");
+        store.save(&path).expect("save");
+        assert_eq!(Store::load(&path).expect("load"), store);
+        let leftovers: Vec<_> = std::fs::read_dir(dir.path())
+            .expect("list")
+            .filter_map(|e| e.ok())
+            .filter(|e| e.file_name() != "state.json")
+            .collect();
+        assert!(leftovers.is_empty(), "temp file left behind");
+    }
+
+    #[test]
+    fn refuses_a_file_that_is_not_state() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("state.json");
+        std::fs::write(&path, "{\"hello\": 1}").expect("write");
+        assert!(Store::load(&path).is_err());
+    }
+}

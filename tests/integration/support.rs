@@ -1,0 +1,263 @@
+//! The test harness: an emulator per test, and the clients that talk to it.
+//!
+//! [`Sandbox`] runs the emulator on its own thread with its own tokio
+//! runtime, so a test may be sync or async (on any runtime) and the server
+//! keeps serving while the test blocks. Clients are the real AWS SDK clients
+//! pointed at it with static credentials.
+
+#![allow(dead_code)] // Each test module uses a different part of the harness.
+
+use std::collections::BTreeMap;
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use aws_sdk_codestarconnections as codestar;
+use aws_sdk_codestarconnections::config::{BehaviorVersion, Credentials, Region};
+use codestar_reconcile::emulator::{Config, Emulator};
+
+/// The access key every sandbox client signs with.
+pub const ACCESS_KEY_ID: &str = "AKIDSANDBOX";
+/// The secret every sandbox client signs with.
+pub const SECRET_ACCESS_KEY: &str = "sandbox-secret";
+/// The account the emulator puts everything in by default.
+pub const ACCOUNT_ID: &str = "123456789012";
+
+/// An emulator serving on `127.0.0.1:<free port>` until dropped.
+pub struct Sandbox {
+    addr: SocketAddr,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl Sandbox {
+    /// An emulator with the default configuration.
+    pub fn start() -> Sandbox {
+        Sandbox::with_config(Config::default())
+    }
+
+    /// An emulator with `config`, always on a free loopback port.
+    pub fn with_config(mut config: Config) -> Sandbox {
+        config.listen = "127.0.0.1:0".to_string();
+        let (ready, started) = std::sync::mpsc::channel();
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let thread = std::thread::Builder::new()
+            .name("emulator".to_string())
+            .spawn(move || {
+                let runtime = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .expect("emulator runtime");
+                runtime.block_on(async move {
+                    match Emulator::start(config).await {
+                        Ok(running) => {
+                            let _ = ready.send(Ok(running.addr()));
+                            let _ = stopped.await;
+                            running.shutdown().await;
+                        }
+                        Err(e) => {
+                            let _ = ready.send(Err(e.to_string()));
+                        }
+                    }
+                });
+            })
+            .expect("spawn the emulator thread");
+        let addr = match started.recv() {
+            Ok(Ok(addr)) => addr,
+            Ok(Err(e)) => panic!("the emulator did not start: {e}"),
+            Err(_) => panic!("the emulator thread died while starting"),
+        };
+        Sandbox {
+            addr,
+            stop: Some(stop),
+            thread: Some(thread),
+        }
+    }
+
+    /// The endpoint URL, `http://127.0.0.1:PORT`.
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// A config builder for a CodeStar Connections client of this sandbox in
+    /// `region`, for tests that change retries or credentials.
+    pub fn config(&self, region: &str) -> codestar::config::Builder {
+        codestar::Config::builder()
+            .behavior_version(BehaviorVersion::latest())
+            .region(Region::new(region.to_string()))
+            .credentials_provider(Credentials::new(
+                ACCESS_KEY_ID,
+                SECRET_ACCESS_KEY,
+                None,
+                None,
+                "sandbox",
+            ))
+            .endpoint_url(self.url())
+    }
+
+    /// A CodeStar Connections client of this sandbox in `region`.
+    pub async fn client(&self, region: &str) -> codestar::Client {
+        codestar::Client::from_conf(self.config(region).build())
+    }
+
+    /// The same client with retries off, to observe faults as they happen.
+    pub async fn client_without_retries(&self, region: &str) -> codestar::Client {
+        codestar::Client::from_conf(
+            self.config(region)
+                .retry_config(codestar::config::retry::RetryConfig::disabled())
+                .build(),
+        )
+    }
+
+    /// An STS client of this sandbox in `region`.
+    pub async fn sts_client(&self, region: &str) -> aws_sdk_sts::Client {
+        let config = aws_sdk_sts::Config::builder()
+            .behavior_version(aws_sdk_sts::config::BehaviorVersion::latest())
+            .region(aws_sdk_sts::config::Region::new(region.to_string()))
+            .credentials_provider(aws_sdk_sts::config::Credentials::new(
+                ACCESS_KEY_ID,
+                SECRET_ACCESS_KEY,
+                None,
+                None,
+                "sandbox",
+            ))
+            .endpoint_url(self.url())
+            .build();
+        aws_sdk_sts::Client::from_conf(config)
+    }
+
+    /// API requests so far, by operation (`GET /_emulator/calls`).
+    pub fn calls(&self) -> BTreeMap<String, u64> {
+        let response = self.http("GET", "/_emulator/calls", &[], "");
+        assert_eq!(response.status, 200, "calls: {}", response.body);
+        serde_json::from_str(&response.body).expect("calls is a JSON object of counts")
+    }
+
+    /// Set a connection's or host's status, as the console handshake would.
+    pub fn set_status(&self, arn: &str, status: &str, message: Option<&str>) {
+        let body = serde_json::json!({ "arn": arn, "status": status, "message": message });
+        let response = self.http("POST", "/_emulator/status", &[], &body.to_string());
+        assert_eq!(
+            response.status, 200,
+            "set {arn} to {status}: {}",
+            response.body
+        );
+    }
+
+    /// Forget every resource and counter (`POST /_emulator/reset`).
+    pub fn reset(&self) {
+        let response = self.http("POST", "/_emulator/reset", &[], "");
+        assert_eq!(response.status, 200, "reset: {}", response.body);
+    }
+
+    /// One raw HTTP/1.1 request, for what SDKs never send. A tiny blocking
+    /// client keeps heavy HTTP crates out of the dependency graph.
+    pub fn http(&self, method: &str, path: &str, headers: &[(&str, &str)], body: &str) -> Raw {
+        let mut stream = TcpStream::connect(self.addr).expect("connect to the emulator");
+        stream
+            .set_read_timeout(Some(Duration::from_secs(30)))
+            .expect("read timeout");
+        let mut request = format!(
+            "{method} {path} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\nContent-Length: {}\r\n",
+            self.addr,
+            body.len()
+        );
+        for (name, value) in headers {
+            request.push_str(&format!("{name}: {value}\r\n"));
+        }
+        request.push_str("\r\n");
+        request.push_str(body);
+        stream
+            .write_all(request.as_bytes())
+            .expect("send the request");
+        let mut response = Vec::new();
+        stream
+            .read_to_end(&mut response)
+            .expect("read the response");
+        Raw::parse(&String::from_utf8_lossy(&response))
+    }
+
+    /// A raw AWS JSON 1.0 call of `target` with a well-formed (unverified)
+    /// SigV4 header for `region`.
+    pub fn raw_call(&self, region: &str, target: &str, body: &str) -> Raw {
+        let authorization = format!(
+            "AWS4-HMAC-SHA256 Credential={ACCESS_KEY_ID}/20240101/{region}/codestar-connections/aws4_request, SignedHeaders=host;x-amz-date, Signature=0000"
+        );
+        self.http(
+            "POST",
+            "/",
+            &[
+                ("Content-Type", "application/x-amz-json-1.0"),
+                ("X-Amz-Target", target),
+                ("X-Amz-Date", "20240101T000000Z"),
+                ("Authorization", &authorization),
+            ],
+            body,
+        )
+    }
+}
+
+impl Drop for Sandbox {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+/// A raw HTTP response.
+#[derive(Debug)]
+pub struct Raw {
+    pub status: u16,
+    /// Header names lowercased.
+    pub headers: BTreeMap<String, String>,
+    pub body: String,
+}
+
+impl Raw {
+    fn parse(text: &str) -> Raw {
+        let (head, body) = text.split_once("\r\n\r\n").unwrap_or((text, ""));
+        let mut lines = head.lines();
+        let status = lines
+            .next()
+            .and_then(|line| line.split_whitespace().nth(1))
+            .and_then(|code| code.parse().ok())
+            .expect("an HTTP status line");
+        let headers = lines
+            .filter_map(|line| line.split_once(':'))
+            .map(|(name, value)| (name.trim().to_ascii_lowercase(), value.trim().to_string()))
+            .collect();
+        Raw {
+            status,
+            headers,
+            body: body.to_string(),
+        }
+    }
+
+    /// The body as JSON.
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("{e}: {}", self.body))
+    }
+}
+
+/// The error code of a failed SDK call (`ResourceNotFoundException`, ...).
+pub fn code<E, R>(error: &codestar::error::SdkError<E, R>) -> String
+where
+    E: codestar::error::ProvideErrorMetadata,
+{
+    use codestar::error::ProvideErrorMetadata;
+    error.code().unwrap_or("<no code>").to_string()
+}
+
+/// The error message of a failed SDK call.
+pub fn message<E, R>(error: &codestar::error::SdkError<E, R>) -> String
+where
+    E: codestar::error::ProvideErrorMetadata,
+{
+    use codestar::error::ProvideErrorMetadata;
+    error.message().unwrap_or_default().to_string()
+}
