@@ -606,26 +606,3 @@ fn admin(
         )),
     }
 }
-
-#[derive(Debug, Clone, Default)]
-pub struct Config {
-    pub listen: String,
-    pub state: Option<PathBuf>,
-    pub account_id: String,
-}
-
-pub struct Emulator;
-
-pub struct RunningEmulator;
-
-impl Emulator {
-    pub async fn start(_config: Config) -> Result<RunningEmulator> {
-        unimplemented!("the emulator is being written")
-    }
-}
-
-impl RunningEmulator {
-    pub fn url(&self) -> String {
-        unimplemented!("the emulator is being written")
-    }
-}

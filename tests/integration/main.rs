@@ -1,2 +1,6 @@
+mod cli;
+mod drift;
 mod emulator;
+mod faults;
 mod support;
+mod workflow;
