@@ -1,12 +1,280 @@
-//! PLACEHOLDER owned by the spec work: replaced by the real loader.
-use std::path::PathBuf;
+//! Reading desired-state files: paths to [`Target`]s, or every problem found.
+//!
+//! Each file is read, parsed strictly with serde-saphyr (within budgets, so a
+//! hostile file fails fast), then validated. Problems in one file do not hide
+//! problems in the next: everything is reported together.
 
-use super::{Diagnostics, Target};
+use std::collections::BTreeMap;
+use std::fs;
+use std::path::{Path, PathBuf};
 
-pub fn load(_paths: &[PathBuf]) -> Result<Vec<Target>, Diagnostics> {
-    unimplemented!("spec loading is being written")
+use schemars::generate::SchemaSettings;
+
+use super::diagnostic::Mark;
+use super::file::File;
+use super::located::Pos;
+use super::validate;
+use super::{Diagnostic, Diagnostics, Target};
+
+/// Larger than any real file (250 connections and 50 hosts with a dozen tags
+/// each is well under 1 MiB), small enough to parse in a blink.
+pub const MAX_FILE_BYTES: u64 = 4 * 1024 * 1024;
+
+/// Nesting a valid file needs: document, `hosts`, a host, `vpc`, `subnet_ids`.
+const MAX_DEPTH: usize = 12;
+
+/// Read every file named (a directory stands for the `*.yaml` and `*.yml`
+/// files directly in it, in name order) into targets, or report every problem
+/// in all of them.
+pub fn load(paths: &[PathBuf]) -> Result<Vec<Target>, Diagnostics> {
+    let mut diagnostics = Vec::new();
+    let mut files = Vec::new();
+    for path in paths {
+        match expand(path) {
+            Ok(found) => {
+                for file in found {
+                    if !files.contains(&file) {
+                        files.push(file);
+                    }
+                }
+            }
+            Err(d) => diagnostics.push(d),
+        }
+    }
+
+    let mut loaded = Vec::new();
+    for path in &files {
+        match load_file(path) {
+            Ok(one) => loaded.push(one),
+            Err(mut ds) => diagnostics.append(&mut ds),
+        }
+    }
+    diagnostics.extend(check_targets_distinct(&loaded));
+
+    if diagnostics.is_empty() {
+        Ok(loaded.into_iter().map(|l| l.target).collect())
+    } else {
+        Err(Diagnostics(diagnostics))
+    }
 }
 
+/// A file that parsed and validated, with what cross-file checks need.
+struct Loaded {
+    source: String,
+    stack_pos: Pos,
+    target: Target,
+}
+
+/// The files a command-line path stands for.
+fn expand(path: &Path) -> Result<Vec<PathBuf>, Diagnostic> {
+    let meta = fs::metadata(path).map_err(|e| Diagnostic::whole_file(path, read_error(&e)))?;
+    if !meta.is_dir() {
+        return Ok(vec![path.to_path_buf()]);
+    }
+    let entries = fs::read_dir(path).map_err(|e| Diagnostic::whole_file(path, read_error(&e)))?;
+    let mut files: Vec<PathBuf> = entries
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| {
+            p.is_file()
+                && p.extension()
+                    .is_some_and(|ext| ext == "yaml" || ext == "yml")
+        })
+        .collect();
+    files.sort();
+    if files.is_empty() {
+        return Err(Diagnostic::whole_file(
+            path,
+            "this directory has no .yaml or .yml files; give a directory of desired-state files or a file",
+        ));
+    }
+    Ok(files)
+}
+
+fn read_error(e: &std::io::Error) -> String {
+    match e.kind() {
+        std::io::ErrorKind::NotFound => "no such file or directory".to_string(),
+        std::io::ErrorKind::PermissionDenied => "permission denied".to_string(),
+        _ => format!("cannot read: {e}"),
+    }
+}
+
+fn load_file(path: &Path) -> Result<Loaded, Vec<Diagnostic>> {
+    let whole = |m: String| vec![Diagnostic::whole_file(path, m)];
+    let size = fs::metadata(path).map_err(|e| whole(read_error(&e)))?.len();
+    if size > MAX_FILE_BYTES {
+        return Err(whole(format!(
+            "file is {} bytes; a desired-state file may be at most {MAX_FILE_BYTES} bytes (4 MiB): split it into several files",
+            size
+        )));
+    }
+    let bytes = fs::read(path).map_err(|e| whole(read_error(&e)))?;
+    let source = decode(path, bytes).map_err(|d| vec![d])?;
+    if is_blank(&source) {
+        return Err(whole(
+            "file is empty; a desired-state file needs at least `version: 1` and `stack: NAME`"
+                .to_string(),
+        ));
+    }
+    let file = parse(path, &source).map_err(|d| vec![d])?;
+    let (target, stack_pos) = validate::validate(path, &source, file)?;
+    Ok(Loaded {
+        source,
+        stack_pos,
+        target,
+    })
+}
+
+/// The text of a file, or where its first non-UTF-8 byte is.
+fn decode(path: &Path, bytes: Vec<u8>) -> Result<String, Diagnostic> {
+    String::from_utf8(bytes).map_err(|e| {
+        let bytes = e.as_bytes();
+        let good = &bytes[..e.utf8_error().valid_up_to()];
+        // `good` is valid UTF-8 by construction.
+        let before = std::str::from_utf8(good).unwrap_or_default();
+        let line = before.matches('\n').count() + 1;
+        let column = before.rsplit('\n').next().unwrap_or("").chars().count() + 1;
+        let bad = bytes[good.len()];
+        Diagnostic {
+            file: path.to_path_buf(),
+            line: Some(line),
+            column: Some(column),
+            message: format!(
+                "byte 0x{bad:02X} is not UTF-8; save the file as UTF-8 (without a byte order mark if your editor offers one)"
+            ),
+            snippet: None,
+        }
+    })
+}
+
+/// Nothing but whitespace and comments: YAML would read it as "no document",
+/// which is never what the user meant.
+fn is_blank(source: &str) -> bool {
+    source
+        .lines()
+        .map(str::trim)
+        .all(|l| l.is_empty() || l.starts_with('#') || l == "---" || l == "...")
+}
+
+/// The strict parse: unknown keys, wrong types, duplicate keys and syntax
+/// errors stop here with a location.
+fn parse(path: &Path, source: &str) -> Result<File, Diagnostic> {
+    let options = serde_saphyr::options! {
+        budget: serde_saphyr::budget! {
+            max_depth: MAX_DEPTH,
+            max_documents: 1,
+            max_anchors: 1_000,
+            max_aliases: 10_000,
+            max_nodes: 500_000,
+            max_events: 1_000_000,
+        },
+        alias_limits: serde_saphyr::alias_limits! {
+            max_total_replayed_events: 100_000,
+            max_replay_stack_depth: 8,
+        },
+        // `yes`/`no`/`on`/`off` as booleans surprise people; `true`/`false` only.
+        strict_booleans: true,
+        // We render our own snippets, the same way for every error.
+        with_snippet: false,
+    };
+    serde_saphyr::from_str_with_options::<File>(source, options)
+        .map_err(|err| parse_diagnostic(path, source, &err))
+}
+
+fn parse_diagnostic(path: &Path, source: &str, err: &serde_saphyr::Error) -> Diagnostic {
+    let inner = err.without_snippet();
+    let message = explain(inner);
+    let pos = inner.location().map(Pos::from).unwrap_or_default();
+    if pos.is_known() {
+        Diagnostic::at(path, source, pos, message)
+    } else {
+        Diagnostic::whole_file(path, message)
+    }
+}
+
+/// serde-saphyr's message, plus what to do for the errors a new user hits.
+fn explain(err: &serde_saphyr::Error) -> String {
+    use serde_saphyr::Error as E;
+    let formatter = serde_saphyr::UserMessageFormatter;
+    let base = serde_saphyr::MessageFormatter::format_message(&formatter, err).into_owned();
+    let hint = match err {
+        E::Budget { .. }
+        | E::AliasReplayLimitExceeded { .. }
+        | E::AliasExpansionLimitExceeded { .. }
+        | E::AliasReplayStackDepthExceeded { .. } => Some(
+            "the file is too deeply nested or expands too many aliases for a desired-state file",
+        ),
+        E::NullIntoString { .. } => {
+            Some("write a value, or quote it (\"\") if it is meant to be empty")
+        }
+        E::MultipleDocuments { .. } => {
+            Some("one file holds one document; put each target in its own file")
+        }
+        _ => None,
+    };
+    match hint {
+        Some(hint) => format!("{base}; {hint}"),
+        None => base,
+    }
+}
+
+/// Two files for the same stack in the same Region would each delete what
+/// the other creates.
+fn check_targets_distinct(loaded: &[Loaded]) -> Vec<Diagnostic> {
+    let mut seen: BTreeMap<(String, Option<String>), &Loaded> = BTreeMap::new();
+    let mut out = Vec::new();
+    for one in loaded {
+        let t = &one.target;
+        let key = (t.stack.clone(), t.region.clone());
+        match seen.get(&key) {
+            Some(first)
+                if !(first.target.account_id.is_some()
+                    && t.account_id.is_some()
+                    && first.target.account_id != t.account_id) =>
+            {
+                let region = t
+                    .region
+                    .as_deref()
+                    .map_or("the default Region".to_string(), |r| format!("Region {r}"));
+                let message = format!(
+                    "stack \"{}\" in {region} is also declared by {}:{}:{}; each stack may have one file per Region (use another stack name, or merge the files)",
+                    t.stack,
+                    first.target.source.display(),
+                    first.stack_pos.line,
+                    first.stack_pos.column,
+                );
+                out.push(Diagnostic::at_with(
+                    &t.source,
+                    one.stack_pos,
+                    message,
+                    &[
+                        Mark {
+                            file: Some(&first.target.source),
+                            source: &first.source,
+                            pos: first.stack_pos,
+                            label: Some("first declared here"),
+                        },
+                        Mark {
+                            file: Some(&t.source),
+                            source: &one.source,
+                            pos: one.stack_pos,
+                            label: None,
+                        },
+                    ],
+                ));
+            }
+            Some(_) => {}
+            None => {
+                seen.insert(key, one);
+            }
+        }
+    }
+    out
+}
+
+/// The JSON Schema of the desired-state file, generated from [`File`]: what
+/// `codestar-reconcile schema` prints and `schema/` commits.
 pub fn json_schema_string() -> String {
-    unimplemented!("schema generation is being written")
+    let generator = SchemaSettings::draft07().into_generator();
+    let schema = generator.into_root_schema_for::<File>();
+    serde_json::to_string_pretty(&schema).expect("a schema is plain JSON")
 }

@@ -6,7 +6,13 @@
 //! read. Later stages never see YAML, spans or unvalidated values.
 
 mod diagnostic;
+mod file;
 mod load;
+mod located;
+mod validate;
+
+#[cfg(test)]
+mod tests;
 
 use std::path::PathBuf;
 
@@ -15,7 +21,12 @@ use serde::Serialize;
 use crate::resource::{ProviderType, Tags};
 
 pub use diagnostic::{Diagnostic, Diagnostics};
-pub use load::{json_schema_string, load};
+pub use file::{
+    DEFAULT_SCHEMA_REF, File, FileConnection, FileHost, FileSafety, FileTags, FileVpc, to_yaml,
+    to_yaml_with_schema,
+};
+pub use load::{MAX_FILE_BYTES, json_schema_string, load};
+pub use located::{Located, Pos};
 
 /// One desired-state file: one account and Region to reconcile.
 #[derive(Debug, Clone, PartialEq, Serialize)]

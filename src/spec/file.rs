@@ -1,0 +1,217 @@
+//! The desired-state file exactly as written (format version 1).
+//!
+//! These types mirror the YAML one to one: they read it strictly (unknown keys
+//! are errors), write it back (`import` builds a [`File`] and calls
+//! [`to_yaml`]), and generate the JSON Schema editors use. Values a later
+//! check must point at are [`Located`]. Nothing here is validated yet: that is
+//! `validate`'s job, which turns a `File` into a [`super::Target`].
+
+use std::collections::BTreeMap;
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use super::located::Located;
+
+/// Tags as written: a mapping of key to value, each with its place.
+pub type FileTags = BTreeMap<Located<String>, Located<String>>;
+
+/// Where [`to_yaml`] points editors for the schema: the committed schema,
+/// relative to the root of a repository laid out like this one's examples.
+pub const DEFAULT_SCHEMA_REF: &str = "schema/codestar-reconcile.schema.json";
+
+/// A desired-state file: the connections and hosts one stack owns in one
+/// account and Region.
+#[derive(Debug, Clone, PartialEq, Default, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(title = "codestar-reconcile desired state (format version 1)")]
+pub struct File {
+    /// Format version of this file; only 1 exists.
+    #[schemars(range(min = 1, max = 1))]
+    pub version: Located<u32>,
+    /// Owner name written as the `codestar-reconcile:stack` tag on everything
+    /// this file manages. A tag value: 1-256 letters, digits, spaces and
+    /// `_.:/=+-@`.
+    #[schemars(
+        length(min = 1, max = 256),
+        regex(pattern = r"^[\p{L}\p{Z}\p{N}_.:/=+\-@]+$")
+    )]
+    pub stack: Located<String>,
+    /// AWS Region this file is for, e.g. `eu-west-1`. When set, running with a
+    /// different `--region` is an error.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(regex(pattern = r"^[a-z]{2}(-[a-z]+)+-\d+$"))]
+    pub region: Option<Located<String>>,
+    /// The 12-digit AWS account id; apply refuses to run against any other.
+    /// Quote it, so a leading zero survives.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(regex(pattern = r"^\d{12}$"))]
+    pub account_id: Option<Located<String>>,
+    /// AWS profile to use for this file's account (like `--profile`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub profile: Option<Located<String>>,
+    /// Tags merged under every resource's own tags (the resource's win).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    #[schemars(with = "BTreeMap<String, String>")]
+    pub default_tags: FileTags,
+    /// Hosts: the endpoints of self-managed GitHub Enterprise Server or GitLab.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub hosts: Vec<FileHost>,
+    /// Connections to source providers, directly or through a host.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub connections: Vec<FileConnection>,
+    /// Limits on how much one plan may destroy before it needs `--force`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub safety: Option<FileSafety>,
+}
+
+/// A host: how AWS reaches a self-managed provider.
+#[derive(Debug, Clone, PartialEq, Default, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FileHost {
+    /// Host name, 1-64 characters, unique in this file. It cannot change in
+    /// place: renaming replaces the host.
+    #[schemars(length(min = 1, max = 64))]
+    pub name: Located<String>,
+    /// The self-managed provider behind this host.
+    #[schemars(extend("enum" = ["GitHubEnterpriseServer", "GitLabSelfManaged"]))]
+    pub provider_type: Located<String>,
+    /// The provider's https URL, at most 512 characters.
+    #[schemars(length(min = 1, max = 512), regex(pattern = r"^https://"))]
+    pub provider_endpoint: Located<String>,
+    /// Reach the provider through a VPC instead of the internet.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vpc: Option<FileVpc>,
+    /// This host's own tags (merged over `default_tags`).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    #[schemars(with = "BTreeMap<String, String>")]
+    pub tags: FileTags,
+    /// `true`: apply never deletes or replaces this host, even once it is
+    /// removed from the file. `false` removes that protection.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub protect: Option<bool>,
+    /// Take over an existing, unowned host of this name instead of refusing.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub adopt: bool,
+}
+
+/// The VPC a host's provider is reached through.
+#[derive(Debug, Clone, PartialEq, Default, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(extend("not" = {"required": ["tls_certificate", "tls_certificate_file"]}))]
+pub struct FileVpc {
+    /// `vpc-` and 8 or 17 characters.
+    #[schemars(regex(pattern = r"^vpc-\w{8}(\w{9})?$"))]
+    pub vpc_id: Located<String>,
+    /// 1-10 distinct subnet ids (`subnet-` and 8 or 17 characters).
+    #[schemars(length(min = 1, max = 10), extend("uniqueItems" = true), inner(regex(pattern = r"^subnet-\w{8}(\w{9})?$")))]
+    pub subnet_ids: Located<Vec<Located<String>>>,
+    /// 1-10 distinct security group ids (`sg-` and 8 or 17 characters).
+    #[schemars(length(min = 1, max = 10), extend("uniqueItems" = true), inner(regex(pattern = r"^sg-\w{8}(\w{9})?$")))]
+    pub security_group_ids: Located<Vec<Located<String>>>,
+    /// The provider's TLS certificate, PEM, at most 16384 characters. Give
+    /// this or `tls_certificate_file`, not both.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(min = 1, max = 16384))]
+    pub tls_certificate: Option<Located<String>>,
+    /// A PEM file holding the certificate, relative to this YAML file.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tls_certificate_file: Option<Located<String>>,
+}
+
+/// A connection: to a cloud provider (`provider_type`), to a host of this
+/// file (`host`), or to a host managed elsewhere (`host_arn`); exactly one.
+#[derive(Debug, Clone, PartialEq, Default, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(extend("oneOf" = [
+    {"required": ["provider_type"]},
+    {"required": ["host"]},
+    {"required": ["host_arn"]}
+]))]
+pub struct FileConnection {
+    /// Connection name, 1-32 characters, unique in the account and Region.
+    /// It cannot change in place: renaming replaces the connection.
+    #[schemars(length(min = 1, max = 32))]
+    pub name: Located<String>,
+    /// A cloud provider. Self-managed providers are reached through `host`
+    /// or `host_arn` instead.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(extend("enum" = ["Bitbucket", "GitHub", "GitLab"]))]
+    pub provider_type: Option<Located<String>>,
+    /// The name of a host in this file.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(min = 1, max = 64))]
+    pub host: Option<Located<String>>,
+    /// The ARN of a host managed elsewhere.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(
+        length(max = 256),
+        regex(
+            pattern = r"^arn:aws(-[\w]+)*:(codestar-connections|codeconnections):[a-z]{2}(-[a-z]+)+-\d+:\d{12}:host/.+$"
+        )
+    )]
+    pub host_arn: Option<Located<String>>,
+    /// This connection's own tags (merged over `default_tags`).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    #[schemars(with = "BTreeMap<String, String>")]
+    pub tags: FileTags,
+    /// `true`: apply never deletes or replaces this connection, even once it
+    /// is removed from the file. `false` removes that protection.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub protect: Option<bool>,
+    /// Take over an existing, unowned connection of this name instead of
+    /// refusing.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub adopt: bool,
+}
+
+/// How much one plan may destroy before it needs `--force`.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FileSafety {
+    /// Deletes plus replaces, as a percentage (0-100) of the managed
+    /// resources, above which a plan is refused.
+    #[serde(default = "default_max_delete_percent")]
+    #[schemars(range(min = 0, max = 100))]
+    pub max_delete_percent: Located<u32>,
+    /// The percentage rule applies only from this many managed resources.
+    #[serde(default = "default_min_managed")]
+    pub min_managed: Located<u32>,
+}
+
+impl Default for FileSafety {
+    fn default() -> Self {
+        FileSafety {
+            max_delete_percent: default_max_delete_percent(),
+            min_managed: default_min_managed(),
+        }
+    }
+}
+
+fn default_max_delete_percent() -> Located<u32> {
+    Located::new(super::Safety::default().max_delete_percent)
+}
+
+fn default_min_managed() -> Located<u32> {
+    let min = super::Safety::default().min_managed;
+    Located::new(u32::try_from(min).unwrap_or(u32::MAX))
+}
+
+fn is_false(b: &bool) -> bool {
+    !*b
+}
+
+/// Write a file as YAML, starting with the yaml-language-server comment that
+/// points editors at [`DEFAULT_SCHEMA_REF`].
+pub fn to_yaml(file: &File) -> String {
+    to_yaml_with_schema(file, DEFAULT_SCHEMA_REF)
+}
+
+/// Write a file as YAML whose schema comment points at `schema_ref` (a URL,
+/// or a path relative to where the YAML will be saved).
+pub fn to_yaml_with_schema(file: &File, schema_ref: &str) -> String {
+    // Only strings, string maps, lists, integers and booleans: serialising
+    // them cannot fail.
+    let body = serde_saphyr::to_string(file).expect("a File always serialises to YAML");
+    format!("# yaml-language-server: $schema={schema_ref}\n{body}")
+}
