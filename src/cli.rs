@@ -144,7 +144,11 @@ pub fn main() -> ExitCode {
     match run(cli.command) {
         Ok(exit) => ExitCode::from(exit.code()),
         Err(err) => {
-            eprintln!("error: {err}");
+            match &err {
+                // Each diagnostic already says `file:line:col: error: …`.
+                Error::Spec(diagnostics) => eprintln!("{diagnostics}"),
+                other => eprintln!("error: {other}"),
+            }
             err.exit_code()
         }
     }

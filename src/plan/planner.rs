@@ -55,11 +55,13 @@ pub fn plan_target(target: &Target, live: &Snapshot, label: &str, opts: &Options
     planner.plan_deletes();
     planner.check_hosts_in_use();
     planner.check_safety_limit();
+    planner
+        .out
+        .changes
+        .sort_by(|a, b| (a.kind != Kind::Host, &a.name).cmp(&(b.kind != Kind::Host, &b.name)));
     planner.warn_pending();
 
-    let mut out = planner.out;
-    out.changes
-        .sort_by(|a, b| (a.kind != Kind::Host, &a.name).cmp(&(b.kind != Kind::Host, &b.name)));
+    let out = planner.out;
     out
 }
 

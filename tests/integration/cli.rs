@@ -43,7 +43,10 @@ pub fn command(dir: &Path) -> Command {
         .env_clear()
         .env("PATH", std::env::var_os("PATH").unwrap_or_default())
         .env("AWS_CONFIG_FILE", "/nonexistent/aws-config")
-        .env("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/aws-credentials")
+        .env(
+            "AWS_SHARED_CREDENTIALS_FILE",
+            "/nonexistent/aws-credentials",
+        )
         .env("AWS_EC2_METADATA_DISABLED", "true")
         .env("NO_COLOR", "1")
         .stdin(Stdio::null());
@@ -66,7 +69,12 @@ pub fn run(dir: &Path, sandbox: &Sandbox, args: &[&str]) -> Run {
 
 /// Run the binary in `dir` with no endpoint at all (`--local`, `validate`).
 pub fn run_plain(dir: &Path, args: &[&str]) -> Run {
-    Run::from(command(dir).args(args).output().expect("run codestar-reconcile"))
+    Run::from(
+        command(dir)
+            .args(args)
+            .output()
+            .expect("run codestar-reconcile"),
+    )
 }
 
 /// A scratch directory with one desired-state file in it.

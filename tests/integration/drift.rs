@@ -30,7 +30,12 @@ fn classes(stdout: &str) -> Vec<(String, String)> {
         .as_array()
         .unwrap()
         .iter()
-        .map(|f| (f["class"].as_str().unwrap().to_owned(), f["name"].as_str().unwrap().to_owned()))
+        .map(|f| {
+            (
+                f["class"].as_str().unwrap().to_owned(),
+                f["name"].as_str().unwrap().to_owned(),
+            )
+        })
         .collect()
 }
 
@@ -39,7 +44,12 @@ async fn every_drift_class_is_found_and_reported() {
     let sandbox = Sandbox::start();
     let work = Workdir::new();
     work.write("web.yaml", FILE);
-    run(work.path(), &sandbox, &["apply", "-f", "web.yaml", "--auto-approve"]).expect(0);
+    run(
+        work.path(),
+        &sandbox,
+        &["apply", "-f", "web.yaml", "--auto-approve"],
+    )
+    .expect(0);
 
     let client = sandbox.client("eu-west-1").await;
     let connections = client.list_connections().send().await.unwrap();
@@ -63,7 +73,12 @@ async fn every_drift_class_is_found_and_reported() {
     run(work.path(), &sandbox, &["drift", "-f", "web.yaml"]).expect(0);
 
     // missing: deleted out of band.
-    client.delete_connection().connection_arn(arn_of("docs")).send().await.unwrap();
+    client
+        .delete_connection()
+        .connection_arn(arn_of("docs"))
+        .send()
+        .await
+        .unwrap();
     // changed: a tag edited in the console.
     client
         .tag_resource()
@@ -73,7 +88,11 @@ async fn every_drift_class_is_found_and_reported() {
         .await
         .unwrap();
     // unhealthy: the host's VPC set-up failed.
-    sandbox.set_status(&host_arn, "VPC_CONFIG_FAILED_INITIALIZATION", Some("subnet has no route to the endpoint"));
+    sandbox.set_status(
+        &host_arn,
+        "VPC_CONFIG_FAILED_INITIALIZATION",
+        Some("subnet has no route to the endpoint"),
+    );
     // pending: a connection re-authorisation was revoked.
     sandbox.set_status(&arn_of("lab"), "PENDING", None);
     // unmanaged: made by hand, owned by nobody.
@@ -86,7 +105,12 @@ async fn every_drift_class_is_found_and_reported() {
         .unwrap();
     let before = sandbox.calls();
 
-    let out = run(work.path(), &sandbox, &["drift", "-f", "web.yaml", "--format", "json"]).expect(2);
+    let out = run(
+        work.path(),
+        &sandbox,
+        &["drift", "-f", "web.yaml", "--format", "json"],
+    )
+    .expect(2);
     let mut found = classes(&out.stdout);
     found.sort();
     assert_eq!(
@@ -99,7 +123,10 @@ async fn every_drift_class_is_found_and_reported() {
             ("unmanaged".into(), "hand-made".into()),
         ]
     );
-    assert!(out.stdout.contains("subnet has no route"), "the host's status message is shown");
+    assert!(
+        out.stdout.contains("subnet has no route"),
+        "the host's status message is shown"
+    );
     let after = sandbox.calls();
     let writes: u64 = after
         .iter()
@@ -110,7 +137,12 @@ async fn every_drift_class_is_found_and_reported() {
 
     let text = run(work.path(), &sandbox, &["drift", "-f", "web.yaml"]).expect(2);
     assert_output_snapshot!("drift_text", text.stdout);
-    let markdown = run(work.path(), &sandbox, &["drift", "-f", "web.yaml", "--format", "markdown"]).expect(2);
+    let markdown = run(
+        work.path(),
+        &sandbox,
+        &["drift", "-f", "web.yaml", "--format", "markdown"],
+    )
+    .expect(2);
     assert_output_snapshot!("drift_markdown", markdown.stdout);
 }
 
@@ -128,6 +160,15 @@ async fn unmanaged_resources_fail_only_when_asked() {
         .await
         .unwrap();
     let informational = run(work.path(), &sandbox, &["drift", "-f", "empty.yaml"]).expect(0);
-    assert!(informational.stdout.contains("hand-made"), "{}", informational.stdout);
-    run(work.path(), &sandbox, &["drift", "-f", "empty.yaml", "--fail-on", "unmanaged"]).expect(2);
+    assert!(
+        informational.stdout.contains("hand-made"),
+        "{}",
+        informational.stdout
+    );
+    run(
+        work.path(),
+        &sandbox,
+        &["drift", "-f", "empty.yaml", "--fail-on", "unmanaged"],
+    )
+    .expect(2);
 }

@@ -9,7 +9,10 @@ use crate::cli::{Workdir, run};
 use crate::support::Sandbox;
 
 fn fleet(connections: usize, hosts: usize) -> String {
-    let mut file = String::from("version: 1\nstack: fleet\nregion: eu-west-1\nhosts:\n");
+    let mut file = String::from("version: 1\nstack: fleet\nregion: eu-west-1\n");
+    if hosts > 0 {
+        file.push_str("hosts:\n");
+    }
     for i in 0..hosts {
         file.push_str(&format!(
             "  - name: ghes-{i}\n    provider_type: GitHubEnterpriseServer\n    provider_endpoint: https://ghes{i}.example.com\n"
@@ -18,9 +21,14 @@ fn fleet(connections: usize, hosts: usize) -> String {
     file.push_str("connections:\n");
     for i in 0..connections {
         if i % 3 == 0 && hosts > 0 {
-            file.push_str(&format!("  - name: conn-{i}\n    host: ghes-{}\n", i % hosts));
+            file.push_str(&format!(
+                "  - name: conn-{i}\n    host: ghes-{}\n",
+                i % hosts
+            ));
         } else {
-            file.push_str(&format!("  - name: conn-{i}\n    provider_type: GitHub\n    tags: {{n: \"{i}\"}}\n"));
+            file.push_str(&format!(
+                "  - name: conn-{i}\n    provider_type: GitHub\n    tags: {{n: \"{i}\"}}\n"
+            ));
         }
     }
     file
@@ -40,7 +48,14 @@ async fn apply_converges_under_errors_lost_responses_and_throttling_without_dupl
 
     let mut converged = false;
     for _ in 0..4 {
-        if run(work.path(), &sandbox, &["apply", "-f", "fleet.yaml", "--auto-approve"]).code == 0 {
+        if run(
+            work.path(),
+            &sandbox,
+            &["apply", "-f", "fleet.yaml", "--auto-approve"],
+        )
+        .code
+            == 0
+        {
             converged = true;
             break;
         }
@@ -51,7 +66,12 @@ async fn apply_converges_under_errors_lost_responses_and_throttling_without_dupl
     let mut names: BTreeMap<String, usize> = BTreeMap::new();
     let mut token = None;
     loop {
-        match client.list_hosts().set_next_token(token.clone()).send().await {
+        match client
+            .list_hosts()
+            .set_next_token(token.clone())
+            .send()
+            .await
+        {
             Ok(page) => {
                 for h in page.hosts() {
                     *names.entry(h.name().unwrap().to_owned()).or_default() += 1;
@@ -65,7 +85,10 @@ async fn apply_converges_under_errors_lost_responses_and_throttling_without_dupl
         }
     }
     assert_eq!(names.len(), 4);
-    assert!(names.values().all(|n| *n == 1), "duplicate hosts: {names:?}");
+    assert!(
+        names.values().all(|n| *n == 1),
+        "duplicate hosts: {names:?}"
+    );
 }
 
 #[test]
@@ -76,7 +99,12 @@ fn a_quota_stops_with_a_message_naming_it() {
     });
     let work = Workdir::new();
     work.write("fleet.yaml", &fleet(3, 0));
-    let out = run(work.path(), &sandbox, &["apply", "-f", "fleet.yaml", "--auto-approve"]).expect(1);
+    let out = run(
+        work.path(),
+        &sandbox,
+        &["apply", "-f", "fleet.yaml", "--auto-approve"],
+    )
+    .expect(1);
     assert!(out.stderr.contains("quota"), "{}", out.stderr);
     assert!(out.stderr.contains("250 connections"), "{}", out.stderr);
     assert!(out.stderr.contains("part-way"), "{}", out.stderr);

@@ -73,7 +73,19 @@ fn plan_shows_creates_without_changing_anything_then_apply_converges() {
     let work = Workdir::new();
     work.write("platform.yaml", PLATFORM);
 
-    let plan = run(work.path(), &sandbox, &["plan", "-f", "platform.yaml", "--format", "json", "--detailed-exitcode"]).expect(2);
+    let plan = run(
+        work.path(),
+        &sandbox,
+        &[
+            "plan",
+            "-f",
+            "platform.yaml",
+            "--format",
+            "json",
+            "--detailed-exitcode",
+        ],
+    )
+    .expect(2);
     let plan = json(&plan.stdout);
     assert_eq!(
         actions(&plan),
@@ -84,10 +96,25 @@ fn plan_shows_creates_without_changing_anything_then_apply_converges() {
         ]
     );
     assert_eq!(plan["summary"]["create"], 3);
-    assert_eq!(mutating_calls(&sandbox), 0, "plan must not change anything: {:?}", sandbox.calls());
+    assert_eq!(
+        mutating_calls(&sandbox),
+        0,
+        "plan must not change anything: {:?}",
+        sandbox.calls()
+    );
 
-    run(work.path(), &sandbox, &["apply", "-f", "platform.yaml", "--auto-approve"]).expect(0);
-    run(work.path(), &sandbox, &["plan", "-f", "platform.yaml", "--detailed-exitcode"]).expect(0);
+    run(
+        work.path(),
+        &sandbox,
+        &["apply", "-f", "platform.yaml", "--auto-approve"],
+    )
+    .expect(0);
+    run(
+        work.path(),
+        &sandbox,
+        &["plan", "-f", "platform.yaml", "--detailed-exitcode"],
+    )
+    .expect(0);
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -95,7 +122,12 @@ async fn apply_writes_ownership_and_protect_tags_and_uses_the_new_host() {
     let sandbox = Sandbox::start();
     let work = Workdir::new();
     work.write("platform.yaml", PLATFORM);
-    run(work.path(), &sandbox, &["apply", "-f", "platform.yaml", "--auto-approve"]).expect(0);
+    run(
+        work.path(),
+        &sandbox,
+        &["apply", "-f", "platform.yaml", "--auto-approve"],
+    )
+    .expect(0);
 
     let client = sandbox.client("eu-west-1").await;
     let hosts = client.list_hosts().send().await.unwrap();
@@ -114,9 +146,19 @@ async fn apply_writes_ownership_and_protect_tags_and_uses_the_new_host() {
         .await
         .unwrap();
     let t = tags(t.tags());
-    assert_eq!(t.get("codestar-reconcile:stack").map(String::as_str), Some("platform-prod"));
-    assert_eq!(t.get("codestar-reconcile:protect").map(String::as_str), Some("true"));
-    assert_eq!(t.get("team").map(String::as_str), Some("platform"), "default tags merged");
+    assert_eq!(
+        t.get("codestar-reconcile:stack").map(String::as_str),
+        Some("platform-prod")
+    );
+    assert_eq!(
+        t.get("codestar-reconcile:protect").map(String::as_str),
+        Some("true")
+    );
+    assert_eq!(
+        t.get("team").map(String::as_str),
+        Some("platform"),
+        "default tags merged"
+    );
 }
 
 #[test]
@@ -125,7 +167,12 @@ fn plan_renders_the_same_plan_as_text_markdown_and_json() {
     let work = Workdir::new();
     work.write("platform.yaml", PLATFORM);
     for format in ["text", "markdown", "json"] {
-        let out = run(work.path(), &sandbox, &["plan", "-f", "platform.yaml", "--format", format]).expect(0);
+        let out = run(
+            work.path(),
+            &sandbox,
+            &["plan", "-f", "platform.yaml", "--format", format],
+        )
+        .expect(0);
         assert_output_snapshot!(format!("plan_create_{format}"), out.stdout);
     }
 }
@@ -145,7 +192,13 @@ async fn unmanaged_and_foreign_names_are_refused_and_adopt_takes_over() {
         .create_connection()
         .connection_name("ghes-apps")
         .provider_type("GitLab".into())
-        .tags(Tag::builder().key("codestar-reconcile:stack").value("other-team").build().unwrap())
+        .tags(
+            Tag::builder()
+                .key("codestar-reconcile:stack")
+                .value("other-team")
+                .build()
+                .unwrap(),
+        )
         .send()
         .await
         .unwrap();
@@ -153,22 +206,72 @@ async fn unmanaged_and_foreign_names_are_refused_and_adopt_takes_over() {
     work.write("platform.yaml", PLATFORM);
 
     let refused = run(work.path(), &sandbox, &["plan", "-f", "platform.yaml"]).expect(3);
-    assert!(refused.stdout.contains(unmanaged.connection_arn()), "names the ARN:\n{}", refused.stdout);
-    assert!(refused.stdout.contains("adopt: true"), "says the way out:\n{}", refused.stdout);
-    assert!(refused.stdout.contains("other-team"), "names the owner:\n{}", refused.stdout);
-    let refused_apply = run(work.path(), &sandbox, &["apply", "-f", "platform.yaml", "--auto-approve"]).expect(3);
-    assert!(refused_apply.stderr.contains("nothing was applied"), "{}", refused_apply.stderr);
+    assert!(
+        refused.stdout.contains(unmanaged.connection_arn()),
+        "names the ARN:\n{}",
+        refused.stdout
+    );
+    assert!(
+        refused.stdout.contains("adopt: true"),
+        "says the way out:\n{}",
+        refused.stdout
+    );
+    assert!(
+        refused.stdout.contains("other-team"),
+        "names the owner:\n{}",
+        refused.stdout
+    );
+    let refused_apply = run(
+        work.path(),
+        &sandbox,
+        &["apply", "-f", "platform.yaml", "--auto-approve"],
+    )
+    .expect(3);
+    assert!(
+        refused_apply.stderr.contains("nothing was applied"),
+        "{}",
+        refused_apply.stderr
+    );
     assert_eq!(mutating_calls(&sandbox), 2, "only the two set-up creates");
 
     let adopting = PLATFORM
-        .replace("    provider_type: GitHub\n", "    provider_type: GitHub\n    adopt: true\n")
-        .replace("  - name: ghes-apps\n    host: ghes-prod\n    protect: true\n", "");
+        .replace(
+            "    provider_type: GitHub\n",
+            "    provider_type: GitHub\n    adopt: true\n",
+        )
+        .replace(
+            "  - name: ghes-apps\n    host: ghes-prod\n    protect: true\n",
+            "",
+        );
     work.write("platform.yaml", &adopting);
-    let plan = json(&run(work.path(), &sandbox, &["plan", "-f", "platform.yaml", "--format", "json"]).expect(0).stdout);
+    let plan = json(
+        &run(
+            work.path(),
+            &sandbox,
+            &["plan", "-f", "platform.yaml", "--format", "json"],
+        )
+        .expect(0)
+        .stdout,
+    );
     assert!(actions(&plan).contains(&("adopt".into(), "connection".into(), "github-main".into())));
-    run(work.path(), &sandbox, &["apply", "-f", "platform.yaml", "--auto-approve"]).expect(0);
-    let t = client.list_tags_for_resource().resource_arn(unmanaged.connection_arn()).send().await.unwrap();
-    assert_eq!(tags(t.tags()).get("codestar-reconcile:stack").map(String::as_str), Some("platform-prod"));
+    run(
+        work.path(),
+        &sandbox,
+        &["apply", "-f", "platform.yaml", "--auto-approve"],
+    )
+    .expect(0);
+    let t = client
+        .list_tags_for_resource()
+        .resource_arn(unmanaged.connection_arn())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        tags(t.tags())
+            .get("codestar-reconcile:stack")
+            .map(String::as_str),
+        Some("platform-prod")
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -176,11 +279,19 @@ async fn saved_plans_apply_once_and_are_refused_when_tampered_or_stale() {
     let sandbox = Sandbox::start();
     let work = Workdir::new();
     work.write("platform.yaml", PLATFORM);
-    run(work.path(), &sandbox, &["plan", "-f", "platform.yaml", "--out", "plan.json"]).expect(0);
+    run(
+        work.path(),
+        &sandbox,
+        &["plan", "-f", "platform.yaml", "--out", "plan.json"],
+    )
+    .expect(0);
 
     // Tampered: one character of the plan changed.
     let saved = std::fs::read_to_string(work.path().join("plan.json")).unwrap();
-    work.write("tampered.json", &saved.replacen("github-main", "github-evil", 1));
+    work.write(
+        "tampered.json",
+        &saved.replacen("github-main", "github-evil", 1),
+    );
     let tampered = run(work.path(), &sandbox, &["apply", "tampered.json"]).expect(1);
     assert!(tampered.stderr.contains("checksum"), "{}", tampered.stderr);
 
@@ -195,11 +306,25 @@ async fn saved_plans_apply_once_and_are_refused_when_tampered_or_stale() {
         .unwrap();
     let stale = run(work.path(), &sandbox, &["apply", "plan.json"]).expect(1);
     assert!(stale.stderr.contains("stale"), "{}", stale.stderr);
-    assert_eq!(mutating_calls(&sandbox), 1, "nothing applied from a stale plan");
+    assert_eq!(
+        mutating_calls(&sandbox),
+        1,
+        "nothing applied from a stale plan"
+    );
 
-    client.delete_connection().connection_arn(other.connection_arn()).send().await.unwrap();
+    client
+        .delete_connection()
+        .connection_arn(other.connection_arn())
+        .send()
+        .await
+        .unwrap();
     run(work.path(), &sandbox, &["apply", "plan.json"]).expect(0);
-    run(work.path(), &sandbox, &["plan", "-f", "platform.yaml", "--detailed-exitcode"]).expect(0);
+    run(
+        work.path(),
+        &sandbox,
+        &["plan", "-f", "platform.yaml", "--detailed-exitcode"],
+    )
+    .expect(0);
 }
 
 #[test]
@@ -208,14 +333,32 @@ fn removing_a_host_and_its_connection_deletes_the_connection_first() {
     let work = Workdir::new();
     let unprotected = PLATFORM.replace("    protect: true\n", "");
     work.write("platform.yaml", &unprotected);
-    run(work.path(), &sandbox, &["apply", "-f", "platform.yaml", "--auto-approve"]).expect(0);
+    run(
+        work.path(),
+        &sandbox,
+        &["apply", "-f", "platform.yaml", "--auto-approve"],
+    )
+    .expect(0);
 
     let only_github = "version: 1\nstack: platform-prod\nregion: eu-west-1\ndefault_tags:\n  team: platform\nconnections:\n  - name: github-main\n    provider_type: GitHub\n    tags: {env: prod}\n";
     work.write("platform.yaml", only_github);
-    let plan = json(&run(work.path(), &sandbox, &["plan", "-f", "platform.yaml", "--format", "json"]).expect(0).stdout);
+    let plan = json(
+        &run(
+            work.path(),
+            &sandbox,
+            &["plan", "-f", "platform.yaml", "--format", "json"],
+        )
+        .expect(0)
+        .stdout,
+    );
     assert_eq!(plan["summary"]["delete"], 2);
     // The emulator refuses to delete a host in use: success proves the order.
-    run(work.path(), &sandbox, &["apply", "-f", "platform.yaml", "--auto-approve"]).expect(0);
+    run(
+        work.path(),
+        &sandbox,
+        &["apply", "-f", "platform.yaml", "--auto-approve"],
+    )
+    .expect(0);
 }
 
 #[test]
@@ -223,17 +366,42 @@ fn protection_survives_removal_from_the_file_until_protect_false_is_applied() {
     let sandbox = Sandbox::start();
     let work = Workdir::new();
     work.write("platform.yaml", PLATFORM);
-    run(work.path(), &sandbox, &["apply", "-f", "platform.yaml", "--auto-approve"]).expect(0);
+    run(
+        work.path(),
+        &sandbox,
+        &["apply", "-f", "platform.yaml", "--auto-approve"],
+    )
+    .expect(0);
 
-    let without = PLATFORM.replace("  - name: ghes-apps\n    host: ghes-prod\n    protect: true\n", "");
+    let without = PLATFORM.replace(
+        "  - name: ghes-apps\n    host: ghes-prod\n    protect: true\n",
+        "",
+    );
     work.write("platform.yaml", &without);
     let refused = run(work.path(), &sandbox, &["plan", "-f", "platform.yaml"]).expect(3);
-    assert!(refused.stdout.contains("protect: false"), "{}", refused.stdout);
+    assert!(
+        refused.stdout.contains("protect: false"),
+        "{}",
+        refused.stdout
+    );
 
-    work.write("platform.yaml", &PLATFORM.replace("protect: true", "protect: false"));
-    run(work.path(), &sandbox, &["apply", "-f", "platform.yaml", "--auto-approve"]).expect(0);
+    work.write(
+        "platform.yaml",
+        &PLATFORM.replace("protect: true", "protect: false"),
+    );
+    run(
+        work.path(),
+        &sandbox,
+        &["apply", "-f", "platform.yaml", "--auto-approve"],
+    )
+    .expect(0);
     work.write("platform.yaml", &without);
-    run(work.path(), &sandbox, &["apply", "-f", "platform.yaml", "--auto-approve"]).expect(0);
+    run(
+        work.path(),
+        &sandbox,
+        &["apply", "-f", "platform.yaml", "--auto-approve"],
+    )
+    .expect(0);
 }
 
 #[test]
@@ -245,24 +413,61 @@ fn deleting_too_much_needs_force() {
         file.push_str(&format!("  - name: conn-{i}\n    provider_type: GitHub\n"));
     }
     work.write("fleet.yaml", &file);
-    run(work.path(), &sandbox, &["apply", "-f", "fleet.yaml", "--auto-approve"]).expect(0);
+    run(
+        work.path(),
+        &sandbox,
+        &["apply", "-f", "fleet.yaml", "--auto-approve"],
+    )
+    .expect(0);
 
-    let kept: String = file.lines().take(4 + 2 * 6).map(|l| format!("{l}\n")).collect();
+    let kept: String = file
+        .lines()
+        .take(4 + 2 * 6)
+        .map(|l| format!("{l}\n"))
+        .collect();
     work.write("fleet.yaml", &kept);
-    let refused = run(work.path(), &sandbox, &["apply", "-f", "fleet.yaml", "--auto-approve"]).expect(3);
+    let refused = run(
+        work.path(),
+        &sandbox,
+        &["apply", "-f", "fleet.yaml", "--auto-approve"],
+    )
+    .expect(3);
     assert!(refused.stdout.contains("--force"), "{}", refused.stdout);
-    run(work.path(), &sandbox, &["apply", "-f", "fleet.yaml", "--auto-approve", "--force"]).expect(0);
+    run(
+        work.path(),
+        &sandbox,
+        &["apply", "-f", "fleet.yaml", "--auto-approve", "--force"],
+    )
+    .expect(0);
 }
 
 #[test]
 fn a_pinned_account_that_is_not_the_callers_is_refused_before_any_call() {
     let sandbox = Sandbox::start();
     let work = Workdir::new();
-    work.write("platform.yaml", &PLATFORM.replace("region: eu-west-1\n", "region: eu-west-1\naccount_id: \"999999999999\"\n"));
-    let out = run(work.path(), &sandbox, &["apply", "-f", "platform.yaml", "--auto-approve"]).expect(1);
-    assert!(out.stderr.contains("999999999999") && out.stderr.contains("123456789012"), "{}", out.stderr);
+    work.write(
+        "platform.yaml",
+        &PLATFORM.replace(
+            "region: eu-west-1\n",
+            "region: eu-west-1\naccount_id: \"999999999999\"\n",
+        ),
+    );
+    let out = run(
+        work.path(),
+        &sandbox,
+        &["apply", "-f", "platform.yaml", "--auto-approve"],
+    )
+    .expect(1);
+    assert!(
+        out.stderr.contains("999999999999") && out.stderr.contains("123456789012"),
+        "{}",
+        out.stderr
+    );
     assert_eq!(mutating_calls(&sandbox), 0);
-    assert!(!sandbox.calls().contains_key("ListConnections"), "nothing read either");
+    assert!(
+        !sandbox.calls().contains_key("ListConnections"),
+        "nothing read either"
+    );
 }
 
 #[test]
@@ -270,8 +475,17 @@ fn a_region_flag_contradicting_the_file_is_an_error() {
     let sandbox = Sandbox::start();
     let work = Workdir::new();
     work.write("platform.yaml", PLATFORM);
-    let out = run(work.path(), &sandbox, &["plan", "-f", "platform.yaml", "--region", "us-west-2"]).expect(1);
-    assert!(out.stderr.contains("pins region eu-west-1"), "{}", out.stderr);
+    let out = run(
+        work.path(),
+        &sandbox,
+        &["plan", "-f", "platform.yaml", "--region", "us-west-2"],
+    )
+    .expect(1);
+    assert!(
+        out.stderr.contains("pins region eu-west-1"),
+        "{}",
+        out.stderr
+    );
 }
 
 #[test]
@@ -288,12 +502,50 @@ fn apply_refuses_to_prompt_without_a_terminal() {
 fn local_mode_runs_the_whole_cycle_without_an_account() {
     let work = Workdir::new();
     work.write("platform.yaml", PLATFORM);
-    run_plain(work.path(), &["plan", "--local", "-f", "platform.yaml", "--detailed-exitcode"]).expect(2);
-    run_plain(work.path(), &["apply", "--local", "-f", "platform.yaml", "--auto-approve"]).expect(0);
-    assert!(work.path().join(".codestar-local.json").exists(), "state persisted");
-    run_plain(work.path(), &["plan", "--local", "-f", "platform.yaml", "--detailed-exitcode"]).expect(0);
+    run_plain(
+        work.path(),
+        &[
+            "plan",
+            "--local",
+            "-f",
+            "platform.yaml",
+            "--detailed-exitcode",
+        ],
+    )
+    .expect(2);
+    run_plain(
+        work.path(),
+        &["apply", "--local", "-f", "platform.yaml", "--auto-approve"],
+    )
+    .expect(0);
+    assert!(
+        work.path().join(".codestar-local.json").exists(),
+        "state persisted"
+    );
+    run_plain(
+        work.path(),
+        &[
+            "plan",
+            "--local",
+            "-f",
+            "platform.yaml",
+            "--detailed-exitcode",
+        ],
+    )
+    .expect(0);
     // Fresh connections wait for the console handshake: drift says so.
     let drift = run_plain(work.path(), &["drift", "--local", "-f", "platform.yaml"]).expect(2);
     assert!(drift.stdout.contains("pending"), "{}", drift.stdout);
-    run_plain(work.path(), &["drift", "--local", "-f", "platform.yaml", "--ignore", "pending"]).expect(0);
+    run_plain(
+        work.path(),
+        &[
+            "drift",
+            "--local",
+            "-f",
+            "platform.yaml",
+            "--ignore",
+            "pending",
+        ],
+    )
+    .expect(0);
 }
