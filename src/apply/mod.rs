@@ -39,7 +39,7 @@ pub enum Outcome {
         note: Option<String>,
     },
     Failed(String),
-    Refused(Refusal),
+    Refused(Box<Refusal>),
     NotAttempted(String),
 }
 
@@ -427,13 +427,13 @@ impl<'a> Executor<'a> {
                     Ownership::Foreign(stack) => Some(stack),
                     _ => None,
                 };
-                Err(Outcome::Refused(Refusal::collision(
+                Err(Outcome::Refused(Box::new(Refusal::collision(
                     &change.target,
                     change.kind,
                     &change.name,
                     arn,
                     owner.as_deref(),
-                )))
+                ))))
             }
         }
     }

@@ -61,8 +61,7 @@ pub fn plan_target(target: &Target, live: &Snapshot, label: &str, opts: &Options
         .sort_by(|a, b| (a.kind != Kind::Host, &a.name).cmp(&(b.kind != Kind::Host, &b.name)));
     planner.warn_pending();
 
-    let out = planner.out;
-    out
+    planner.out
 }
 
 struct Planner<'a> {
