@@ -107,9 +107,11 @@ fn render_snippet(marks: &[Mark<'_>]) -> Option<String> {
         };
         // Keep the line printable: long lines (a 10 MB one-liner) are cut,
         // control characters would garble a terminal.
-        let shown: String = line
+        let keep = mark.pos.column.saturating_add(60).max(120);
+        let total = line.chars().count();
+        let mut shown: String = line
             .chars()
-            .take(mark.pos.column.saturating_add(80).max(160))
+            .take(keep)
             .map(|c| {
                 if c.is_control() && c != '\t' {
                     '\u{FFFD}'
@@ -118,6 +120,9 @@ fn render_snippet(marks: &[Mark<'_>]) -> Option<String> {
                 }
             })
             .collect();
+        if total > keep {
+            shown.push_str(" …");
+        }
         let _ = writeln!(out, "{:>width$} | {}", mark.pos.line, shown.trim_end());
         // Tabs stay tabs under the line so the caret lines up whatever the
         // terminal's tab width.
@@ -126,7 +131,7 @@ fn render_snippet(marks: &[Mark<'_>]) -> Option<String> {
             .take(mark.pos.column.saturating_sub(1))
             .map(|c| if c == '\t' { '\t' } else { ' ' })
             .collect();
-        let rest = line.chars().count().saturating_sub(mark.pos.column - 1);
+        let rest = total.min(keep).saturating_sub(mark.pos.column - 1);
         let len = mark.pos.len.min(rest).max(1);
         let under = if mark.label.is_some() { "-" } else { "^" }.repeat(len);
         match mark.label {

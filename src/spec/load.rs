@@ -16,9 +16,13 @@ use super::located::Pos;
 use super::validate;
 use super::{Diagnostic, Diagnostics, Target};
 
-/// Larger than any real file (250 connections and 50 hosts with a dozen tags
-/// each is well under 1 MiB), small enough to parse in a blink.
-pub const MAX_FILE_BYTES: u64 = 4 * 1024 * 1024;
+/// Larger than any real file (even 250 connections and 50 hosts with 200
+/// tags each stay under about 1.5 MiB), small enough to parse quickly.
+pub const MAX_FILE_BYTES: u64 = 2 * 1024 * 1024;
+
+/// YAML nodes in the largest real file (300 resources of 200 tags) with room
+/// to spare; a flood of tiny nodes stops here instead of being parsed.
+const MAX_NODES: usize = 200_000;
 
 /// Nesting a valid file needs: document, `hosts`, a host, `vpc`, `subnet_ids`.
 const MAX_DEPTH: usize = 12;
@@ -103,7 +107,7 @@ fn load_file(path: &Path) -> Result<Loaded, Vec<Diagnostic>> {
     let size = fs::metadata(path).map_err(|e| whole(read_error(&e)))?.len();
     if size > MAX_FILE_BYTES {
         return Err(whole(format!(
-            "file is {} bytes; a desired-state file may be at most {MAX_FILE_BYTES} bytes (4 MiB): split it into several files",
+            "file is {} bytes; a desired-state file may be at most {MAX_FILE_BYTES} bytes (2 MiB): split it into several files",
             size
         )));
     }
@@ -164,15 +168,20 @@ fn parse(path: &Path, source: &str) -> Result<File, Diagnostic> {
             max_documents: 1,
             max_anchors: 1_000,
             max_aliases: 10_000,
-            max_nodes: 500_000,
-            max_events: 1_000_000,
+            max_nodes: MAX_NODES,
+            max_events: 2 * MAX_NODES + 1_000,
+            // One `&common` tag set merged into every resource is the normal
+            // use of anchors; the replay limits below stop real bombs.
+            enforce_alias_anchor_ratio: false,
         },
         alias_limits: serde_saphyr::alias_limits! {
-            max_total_replayed_events: 100_000,
+            max_total_replayed_events: 20_000,
             max_replay_stack_depth: 8,
         },
         // `yes`/`no`/`on`/`off` as booleans surprise people; `true`/`false` only.
         strict_booleans: true,
+        // A CloudFormation habit like `!Ref X` must not silently become "X".
+        reject_unsupported_tags: true,
         // We render our own snippets, the same way for every error.
         with_snippet: false,
     };
@@ -182,7 +191,10 @@ fn parse(path: &Path, source: &str) -> Result<File, Diagnostic> {
 
 fn parse_diagnostic(path: &Path, source: &str, err: &serde_saphyr::Error) -> Diagnostic {
     let inner = err.without_snippet();
-    let message = explain(inner);
+    let mut message = explain(inner);
+    if message.contains("tabs disallowed") {
+        message.push_str("; indent with spaces: YAML does not allow tabs there");
+    }
     let pos = inner.location().map(Pos::from).unwrap_or_default();
     if pos.is_known() {
         Diagnostic::at(path, source, pos, message)
@@ -191,29 +203,38 @@ fn parse_diagnostic(path: &Path, source: &str, err: &serde_saphyr::Error) -> Dia
     }
 }
 
-/// serde-saphyr's message, plus what to do for the errors a new user hits.
+/// serde-saphyr's message, reworded where a new user would not know what
+/// it means or what to do.
 fn explain(err: &serde_saphyr::Error) -> String {
     use serde_saphyr::Error as E;
-    let formatter = serde_saphyr::UserMessageFormatter;
-    let base = serde_saphyr::MessageFormatter::format_message(&formatter, err).into_owned();
-    let hint = match err {
-        E::Budget { .. }
-        | E::AliasReplayLimitExceeded { .. }
+    use serde_saphyr::budget::BudgetBreach as B;
+    let bomb = "the file expands to far more than a desired-state file can hold; check its anchors (&), aliases (*) and merge keys (<<)";
+    match err {
+        E::AliasError { error, .. } => explain(error),
+        E::Unexpected { expected, .. } => match *expected {
+            "mapping start" => "expected a mapping (`key: value` entries) here".to_string(),
+            "sequence start" => "expected a list (`- item` entries, or `[a, b]`) here".to_string(),
+            other => format!("expected {other} here"),
+        },
+        E::InvalidScalar { ty, .. } => match *ty {
+            "bool" => "expected true or false here".to_string(),
+            "u32" | "u64" | "usize" => "expected a whole number, 0 or more, here".to_string(),
+            other => format!("expected a value of type {other} here"),
+        },
+        E::Budget { breach, .. } => match breach {
+            B::Documents { .. } => "a second YAML document (`---`) starts here; a desired-state file holds one document: put each target in its own file".to_string(),
+            B::Depth { .. } => format!("nested more than {MAX_DEPTH} levels deep; a desired-state file never needs that"),
+            B::Nodes { .. } | B::Events { .. } => format!("the file has more than {MAX_NODES} YAML values; even 250 connections and 50 hosts with 200 tags each need fewer: split it into several files"),
+            _ => bomb.to_string(),
+        },
+        E::AliasReplayLimitExceeded { .. }
         | E::AliasExpansionLimitExceeded { .. }
-        | E::AliasReplayStackDepthExceeded { .. } => Some(
-            "the file is too deeply nested or expands too many aliases for a desired-state file",
-        ),
+        | E::AliasReplayStackDepthExceeded { .. } => bomb.to_string(),
         E::NullIntoString { .. } => {
-            Some("write a value, or quote it (\"\") if it is meant to be empty")
+            "expected a value here, found nothing (null); quote it (\"\") if it is meant to be empty".to_string()
         }
-        E::MultipleDocuments { .. } => {
-            Some("one file holds one document; put each target in its own file")
-        }
-        _ => None,
-    };
-    match hint {
-        Some(hint) => format!("{base}; {hint}"),
-        None => base,
+        _ => serde_saphyr::MessageFormatter::format_message(&serde_saphyr::UserMessageFormatter, err)
+            .into_owned(),
     }
 }
 

@@ -3,4 +3,5 @@ mod drift;
 mod emulator;
 mod faults;
 mod support;
+mod validate;
 mod workflow;

@@ -1,0 +1,60 @@
+//! `codestar-reconcile validate` as a user runs it: exit codes and where the
+//! errors point.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn validate(files: &[&Path]) -> Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_codestar-reconcile"));
+    cmd.arg("validate");
+    for f in files {
+        cmd.arg("-f").arg(f);
+    }
+    cmd.output().expect("the binary runs")
+}
+
+#[test]
+fn valid_examples_exit_0() {
+    let examples = repo().join("examples");
+    let out = validate(&[
+        &examples.join("minimal.yaml"),
+        &examples.join("github-enterprise.yaml"),
+        &examples.join("multi-target"),
+    ]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(stdout.matches(": valid").count(), 4, "{stdout}");
+}
+
+#[test]
+fn a_bad_file_exits_1_with_file_line_column() {
+    let bad = repo().join("tests/bad-inputs/connection-name-too-long.yaml");
+    let out = validate(&[&bad]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains(&format!("{}:4:11: error: connection name", bad.display())),
+        "{stderr}"
+    );
+    assert!(stderr.contains("names are 1-32 characters"), "{stderr}");
+}
+
+#[test]
+fn errors_in_several_files_are_reported_together() {
+    let dir = repo().join("tests/bad-inputs");
+    let out = validate(&[&dir.join("version-2.yaml"), &dir.join("region-bad.yaml")]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr.contains("version-2.yaml:1:10:"), "{stderr}");
+    assert!(stderr.contains("region-bad.yaml:3:9:"), "{stderr}");
+    assert!(stderr.contains("2 errors found"), "{stderr}");
+}
