@@ -44,6 +44,17 @@ impl Targets {
         } else {
             (Endpoint::Aws, None)
         };
+        let mut targets = Targets::at_endpoint(specs, args, &endpoint).await?;
+        targets._local = local;
+        Ok(targets)
+    }
+
+    /// Open `specs` against `endpoint` (a local emulator's URL, or AWS).
+    pub async fn at_endpoint(
+        specs: Vec<Target>,
+        args: &AwsArgs,
+        endpoint: &Endpoint,
+    ) -> Result<Targets> {
         let targets = try_join_all(specs.into_iter().map(|spec| {
             let endpoint = endpoint.clone();
             async move {
@@ -61,7 +72,7 @@ impl Targets {
         Ok(Targets {
             targets,
             concurrency: usize::from(args.concurrency),
-            _local: local,
+            _local: None,
         })
     }
 

@@ -1,4 +1,5 @@
 mod cli;
+mod collision;
 mod drift;
 mod emulator;
 mod faults;
