@@ -438,32 +438,41 @@ impl<'a> Executor<'a> {
         }
     }
 
-    async fn create_host(&self, change: &Change, taken: &Taken) -> Outcome {
+    /// The name check just before a create: `Ok(None)` to go ahead,
+    /// `Ok(Some(done))` when an earlier apply already created it, `Err` when
+    /// the name cannot be checked or someone else took it.
+    fn before_create(&self, change: &Change, taken: &Taken) -> Result<Option<Outcome>, Outcome> {
         if let Some(why) = &taken.unreadable {
-            return Outcome::NotAttempted(format!(
+            return Err(Outcome::NotAttempted(format!(
                 "could not re-check the name before creating: {why}"
-            ));
+            )));
         }
-        match self.check_taken(
-            change,
-            taken
-                .hosts
-                .get(&change.name)
-                .map(Vec::as_slice)
-                .unwrap_or_default(),
-        ) {
-            Ok(Some(arn)) => {
-                self.new_hosts
-                    .lock()
-                    .await
-                    .insert(change.name.clone(), arn.clone());
-                return Outcome::Done {
-                    arn: Some(arn),
-                    note: Some("it already existed from an earlier apply".to_owned()),
-                };
+        let existing = match change.kind {
+            Kind::Connection => taken.connections.get(&change.name),
+            Kind::Host => taken.hosts.get(&change.name),
+        };
+        let existing = existing.map(Vec::as_slice).unwrap_or_default();
+        Ok(self
+            .check_taken(change, existing)?
+            .map(|arn| Outcome::Done {
+                arn: Some(arn),
+                note: Some("it already existed from an earlier apply".to_owned()),
+            }))
+    }
+
+    async fn create_host(&self, change: &Change, taken: &Taken) -> Outcome {
+        match self.before_create(change, taken) {
+            Err(outcome) => return outcome,
+            Ok(Some(done)) => {
+                if let Outcome::Done { arn: Some(arn), .. } = &done {
+                    self.new_hosts
+                        .lock()
+                        .await
+                        .insert(change.name.clone(), arn.clone());
+                }
+                return done;
             }
             Ok(None) => {}
-            Err(refused) => return refused,
         }
         let Some(host) = self.spec_host(&change.name) else {
             return Outcome::Failed("the file no longer has this host".to_owned());
@@ -506,27 +515,10 @@ impl<'a> Executor<'a> {
     }
 
     async fn create_connection(&self, change: &Change, taken: &Taken) -> Outcome {
-        if let Some(why) = &taken.unreadable {
-            return Outcome::NotAttempted(format!(
-                "could not re-check the name before creating: {why}"
-            ));
-        }
-        match self.check_taken(
-            change,
-            taken
-                .connections
-                .get(&change.name)
-                .map(Vec::as_slice)
-                .unwrap_or_default(),
-        ) {
-            Ok(Some(arn)) => {
-                return Outcome::Done {
-                    arn: Some(arn),
-                    note: Some("it already existed from an earlier apply".to_owned()),
-                };
-            }
+        match self.before_create(change, taken) {
+            Err(outcome) => return outcome,
+            Ok(Some(done)) => return done,
             Ok(None) => {}
-            Err(refused) => return refused,
         }
         let Some(after) = &change.after else {
             return Outcome::Failed("the plan has no desired state for it".to_owned());

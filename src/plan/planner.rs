@@ -432,64 +432,46 @@ impl<'a> Planner<'a> {
     /// protected.
     fn plan_deletes(&mut self) {
         let stack = self.stack();
-        let wanted: BTreeSet<&str> = self
-            .target
-            .connections
-            .iter()
-            .map(|c| c.name.as_str())
-            .collect();
-        for live in &self.live.connections {
-            if ownership(&live.tags, stack) != Ownership::Managed
-                || wanted.contains(live.name.as_str())
-            {
-                continue;
-            }
-            if is_protected(&live.tags) {
-                self.refuse(Refusal::protected(
-                    self.label,
-                    Kind::Connection,
-                    &live.name,
-                    &live.arn,
-                    "deleted",
-                ));
-                continue;
-            }
-            let mut change = self.change(
-                Action::Delete,
+        let connections = self.live.connections.iter().map(|live| {
+            (
                 Kind::Connection,
                 &live.name,
-                removed_reason(stack),
-            );
-            change.arn = Some(live.arn.clone());
-            change.before = Some(self.live_connection_state(live));
-            self.out.changes.push(change);
-        }
-        let wanted: BTreeSet<&str> = self.target.hosts.iter().map(|h| h.name.as_str()).collect();
-        for live in &self.live.hosts {
-            if ownership(&live.tags, stack) != Ownership::Managed
-                || wanted.contains(live.name.as_str())
-            {
-                continue;
-            }
-            if is_protected(&live.tags) {
-                self.refuse(Refusal::protected(
-                    self.label,
-                    Kind::Host,
-                    &live.name,
-                    &live.arn,
-                    "deleted",
-                ));
-                continue;
-            }
-            let mut change = self.change(
-                Action::Delete,
+                &live.arn,
+                &live.tags,
+                self.live_connection_state(live),
+            )
+        });
+        let hosts = self.live.hosts.iter().map(|live| {
+            (
                 Kind::Host,
                 &live.name,
-                removed_reason(stack),
-            );
-            change.arn = Some(live.arn.clone());
-            change.before = Some(live_host_state(live));
+                &live.arn,
+                &live.tags,
+                live_host_state(live),
+            )
+        });
+        let gone: Vec<_> = connections
+            .chain(hosts)
+            .filter(|(kind, name, _, tags, _)| {
+                ownership(tags, stack) == Ownership::Managed && !self.in_file(*kind, name)
+            })
+            .collect();
+        for (kind, name, arn, tags, before) in gone {
+            if is_protected(tags) {
+                self.refuse(Refusal::protected(self.label, kind, name, arn, "deleted"));
+                continue;
+            }
+            let mut change = self.change(Action::Delete, kind, name, removed_reason(stack));
+            change.arn = Some(arn.clone());
+            change.before = Some(before);
             self.out.changes.push(change);
+        }
+    }
+
+    fn in_file(&self, kind: Kind, name: &str) -> bool {
+        match kind {
+            Kind::Connection => self.target.connections.iter().any(|c| c.name == name),
+            Kind::Host => self.target.hosts.iter().any(|h| h.name == name),
         }
     }
 
