@@ -2,6 +2,7 @@ mod cli;
 mod drift;
 mod emulator;
 mod faults;
+mod import;
 mod support;
 mod validate;
 mod workflow;
