@@ -6,7 +6,7 @@ use std::io::{BufRead, IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, CommandFactory, Parser, Subcommand};
 
 use crate::account::AwsArgs;
 use crate::apply::{self, Progress};
@@ -54,6 +54,12 @@ pub enum Command {
     },
     /// Print the JSON Schema of the desired-state file (for editors).
     Schema,
+    /// Print a shell completion script, e.g. `codestar-reconcile completions
+    /// bash > /etc/bash_completion.d/codestar-reconcile`.
+    Completions {
+        #[arg(value_enum)]
+        shell: CompletionShell,
+    },
     /// Run the local CodeStar Connections emulator (a test fixture and sandbox).
     Emulator(emulator::EmulatorArgs),
 }
@@ -114,6 +120,14 @@ pub struct DriftArgs {
     pub ignore: Vec<drift::Class>,
     #[command(flatten)]
     pub aws: AwsArgs,
+}
+
+/// The shells `completions` writes scripts for.
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum CompletionShell {
+    Bash,
+    Zsh,
+    Fish,
 }
 
 #[derive(Debug, Args)]
@@ -184,6 +198,21 @@ fn run(command: Command) -> Result<Exit> {
         Command::Validate { files } => validate(&files),
         Command::Schema => {
             println!("{}", spec::json_schema_string());
+            Ok(Exit::Success)
+        }
+        Command::Completions { shell } => {
+            let shell = match shell {
+                CompletionShell::Bash => clap_complete::Shell::Bash,
+                CompletionShell::Zsh => clap_complete::Shell::Zsh,
+                CompletionShell::Fish => clap_complete::Shell::Fish,
+            };
+            let mut command = Cli::command();
+            clap_complete::generate(
+                shell,
+                &mut command,
+                "codestar-reconcile",
+                &mut std::io::stdout(),
+            );
             Ok(Exit::Success)
         }
         Command::Emulator(args) => {

@@ -3,6 +3,7 @@ mod drift;
 mod emulator;
 mod faults;
 mod import;
+mod kit;
 mod support;
 mod validate;
 mod workflow;
