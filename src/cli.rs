@@ -6,13 +6,14 @@ use std::io::{BufRead, IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, CommandFactory, Parser, Subcommand};
 
 use crate::account::AwsArgs;
 use crate::apply::{self, Progress};
 use crate::drift;
 use crate::emulator;
 use crate::error::{Error, Exit, Result};
+use crate::import;
 use crate::plan::saved::{SavedInput, SavedPlan, desired_digest};
 use crate::plan::{self, Plan};
 use crate::render::{self, Format, Style};
@@ -43,6 +44,8 @@ pub enum Command {
     Apply(ApplyArgs),
     /// Report how the account differs from the files; change nothing. Exit 2 on drift.
     Drift(DriftArgs),
+    /// Write a desired-state file describing the live account (change nothing).
+    Import(ImportArgs),
     /// Check desired-state files without touching AWS (no credentials needed).
     Validate {
         /// Desired-state files or directories of them.
@@ -51,6 +54,12 @@ pub enum Command {
     },
     /// Print the JSON Schema of the desired-state file (for editors).
     Schema,
+    /// Print a shell completion script, e.g. `codestar-reconcile completions
+    /// bash > /etc/bash_completion.d/codestar-reconcile`.
+    Completions {
+        #[arg(value_enum)]
+        shell: CompletionShell,
+    },
     /// Run the local CodeStar Connections emulator (a test fixture and sandbox).
     Emulator(emulator::EmulatorArgs),
 }
@@ -113,6 +122,32 @@ pub struct DriftArgs {
     pub aws: AwsArgs,
 }
 
+/// The shells `completions` writes scripts for.
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum CompletionShell {
+    Bash,
+    Zsh,
+    Fish,
+}
+
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    /// The stack the file is for: resources another stack owns are left out.
+    #[arg(long)]
+    pub stack: String,
+    /// Write `adopt: true` on resources no stack owns, so apply takes them over.
+    #[arg(long)]
+    pub adopt: bool,
+    /// Import only resources whose name matches (`*`, `?`); repeatable.
+    #[arg(long = "name", value_name = "GLOB")]
+    pub names: Vec<String>,
+    /// Write the file here instead of to standard output.
+    #[arg(short = 'o', long = "out", value_name = "FILE")]
+    pub out: Option<PathBuf>,
+    #[command(flatten)]
+    pub aws: AwsArgs,
+}
+
 #[derive(Debug, Clone, Args)]
 pub struct SafetyArgs {
     /// Allow replacements (a new ARN; connections then wait for the console handshake).
@@ -159,9 +194,25 @@ fn run(command: Command) -> Result<Exit> {
         Command::Plan(args) => runtime()?.block_on(plan_command(args)),
         Command::Apply(args) => runtime()?.block_on(apply_command(args)),
         Command::Drift(args) => runtime()?.block_on(drift_command(args)),
+        Command::Import(args) => runtime()?.block_on(import_command(args)),
         Command::Validate { files } => validate(&files),
         Command::Schema => {
             println!("{}", spec::json_schema_string());
+            Ok(Exit::Success)
+        }
+        Command::Completions { shell } => {
+            let shell = match shell {
+                CompletionShell::Bash => clap_complete::Shell::Bash,
+                CompletionShell::Zsh => clap_complete::Shell::Zsh,
+                CompletionShell::Fish => clap_complete::Shell::Fish,
+            };
+            let mut command = Cli::command();
+            clap_complete::generate(
+                shell,
+                &mut command,
+                "codestar-reconcile",
+                &mut std::io::stdout(),
+            );
             Ok(Exit::Success)
         }
         Command::Emulator(args) => {
@@ -234,6 +285,48 @@ async fn drift_command(args: DriftArgs) -> Result<Exit> {
     } else {
         Exit::Success
     })
+}
+
+/// Read one target with no resources of its own, describe what it holds as a
+/// desired-state file, write it.
+async fn import_command(args: ImportArgs) -> Result<Exit> {
+    let target = spec::Target {
+        source: PathBuf::from("the import"),
+        stack: args.stack.clone(),
+        region: None,
+        account_id: None,
+        profile: None,
+        hosts: Vec::new(),
+        connections: Vec::new(),
+        safety: spec::Safety::default(),
+    };
+    let targets = Targets::open_specs(vec![target], &args.aws).await?;
+    let snapshot = targets.read().await?.remove(0);
+    let options = import::Options {
+        stack: args.stack,
+        region: Some(targets.targets[0].account.region.clone()),
+        adopt: args.adopt,
+        names: args.names,
+    };
+    let imported = import::import(&snapshot, &options)?;
+    for (kind, name, owner) in &imported.foreign {
+        eprintln!("Left out {kind} {name}: stack {owner} owns it.");
+    }
+    let yaml = spec::to_yaml_with_schema(&imported.file, spec::DEFAULT_SCHEMA_REF);
+    match &args.out {
+        Some(out) => {
+            std::fs::write(out, yaml).map_err(|e| Error::io(out, e))?;
+            eprintln!(
+                "Wrote {} hosts and {} connections to {}; review it, then `codestar-reconcile plan -f {}`.",
+                imported.file.hosts.len(),
+                imported.file.connections.len(),
+                out.display(),
+                out.display()
+            );
+        }
+        None => print!("{yaml}"),
+    }
+    Ok(Exit::Success)
 }
 
 /// Plan (or re-check a saved plan), confirm, apply, then verify that a fresh

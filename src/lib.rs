@@ -12,6 +12,7 @@ pub mod cli;
 pub mod drift;
 pub mod emulator;
 pub mod error;
+pub mod import;
 pub mod live;
 pub mod plan;
 pub mod render;

@@ -3,6 +3,8 @@ mod collision;
 mod drift;
 mod emulator;
 mod faults;
+mod import;
+mod kit;
 mod support;
 mod validate;
 mod workflow;

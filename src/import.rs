@@ -1,0 +1,393 @@
+//! Import: a live [`Snapshot`] written back as a desired-state [`File`], so
+//! an existing account can be brought under management with one reviewed
+//! apply that adds nothing but the ownership tags.
+//!
+//! Pure data in, data out: the command reads the account and writes the YAML.
+
+use std::collections::BTreeMap;
+
+use crate::error::{Error, Result};
+use crate::live::{LiveConnection, LiveHost, Ownership, Snapshot, is_protected, ownership};
+use crate::resource::{OWN_TAG_PREFIX, ProviderType, Tags, is_aws_tag};
+use crate::spec::{File, FileConnection, FileHost, FileTags, FileVpc, Located};
+
+/// What to import, and how.
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    /// The stack the file is for; resources another stack owns are skipped.
+    pub stack: String,
+    /// The Region written as the file's `region:` pin.
+    pub region: Option<String>,
+    /// Write `adopt: true` on resources no stack owns yet.
+    pub adopt: bool,
+    /// Only resources whose name matches one of these (`*` and `?`); all when empty.
+    pub names: Vec<String>,
+}
+
+/// The file, and what was left out of it.
+#[derive(Debug, Clone)]
+pub struct Imported {
+    pub file: File,
+    /// `(kind, name, owner)` of each resource skipped because another stack owns it.
+    pub foreign: Vec<(&'static str, String, String)>,
+}
+
+/// Describe the snapshot's hosts and connections that `options` selects as a
+/// desired-state file. Refuses what the file format cannot express: two hosts
+/// of one name, or a connection to a self-managed provider without a host.
+pub fn import(snapshot: &Snapshot, options: &Options) -> Result<Imported> {
+    let mut foreign = Vec::new();
+    let mut hosts: Vec<&LiveHost> = Vec::new();
+    for host in &snapshot.hosts {
+        if let Some(owner) = foreign_owner(&host.tags, options) {
+            foreign.push(("host", host.name.clone(), owner));
+        } else if matches_any(&host.name, &options.names) {
+            hosts.push(host);
+        }
+    }
+    hosts.sort_by(|a, b| a.name.cmp(&b.name));
+    if let Some(pair) = hosts.windows(2).find(|w| w[0].name == w[1].name) {
+        return Err(Error::usage(format!(
+            "two hosts are named {:?} ({} and {}); a desired-state file names hosts uniquely, so \
+             it cannot describe both. Rename or delete one, or leave them out with --name",
+            pair[0].name, pair[0].arn, pair[1].arn
+        )));
+    }
+    let host_names: BTreeMap<&str, &str> = hosts
+        .iter()
+        .map(|h| (h.arn.as_str(), h.name.as_str()))
+        .collect();
+
+    let mut connections = Vec::new();
+    for connection in &snapshot.connections {
+        if let Some(owner) = foreign_owner(&connection.tags, options) {
+            foreign.push(("connection", connection.name.clone(), owner));
+        } else if matches_any(&connection.name, &options.names) {
+            connections.push(file_connection(connection, &host_names, options)?);
+        }
+    }
+    connections.sort_by(|a, b| a.name.cmp(&b.name));
+
+    let file = File {
+        version: Located::new(1),
+        stack: Located::new(options.stack.clone()),
+        region: options.region.clone().map(Located::new),
+        hosts: hosts.into_iter().map(|h| file_host(h, options)).collect(),
+        connections,
+        ..File::default()
+    };
+    Ok(Imported { file, foreign })
+}
+
+/// `Some(owner)` when another stack owns the resource, so it is skipped.
+fn foreign_owner(tags: &Tags, options: &Options) -> Option<String> {
+    match ownership(tags, &options.stack) {
+        Ownership::Foreign(owner) => Some(owner),
+        Ownership::Managed | Ownership::Unmanaged => None,
+    }
+}
+
+fn adopt(tags: &Tags, options: &Options) -> bool {
+    options.adopt && ownership(tags, &options.stack) == Ownership::Unmanaged
+}
+
+/// `Some(true)` for a protected resource; otherwise left out, so apply keeps
+/// whatever the live resource carries.
+fn protect(tags: &Tags) -> Option<bool> {
+    is_protected(tags).then_some(true)
+}
+
+/// The user's own tags: neither AWS's nor this tool's (which the file
+/// expresses as `stack`, `protect` and `adopt`).
+fn file_tags(tags: &Tags) -> FileTags {
+    tags.iter()
+        .filter(|(k, _)| !is_aws_tag(k) && !k.starts_with(OWN_TAG_PREFIX))
+        .map(|(k, v)| (Located::new(k.clone()), Located::new(v.clone())))
+        .collect()
+}
+
+fn file_host(host: &LiveHost, options: &Options) -> FileHost {
+    FileHost {
+        name: Located::new(host.name.clone()),
+        provider_type: Located::new(host.provider_type.clone()),
+        provider_endpoint: Located::new(host.provider_endpoint.clone()),
+        vpc: host.vpc.as_ref().map(|v| FileVpc {
+            vpc_id: Located::new(v.vpc_id.clone()),
+            subnet_ids: Located::new(v.subnet_ids.iter().cloned().map(Located::new).collect()),
+            security_group_ids: Located::new(
+                v.security_group_ids
+                    .iter()
+                    .cloned()
+                    .map(Located::new)
+                    .collect(),
+            ),
+            tls_certificate: v.tls_certificate.clone().map(Located::new),
+            tls_certificate_file: None,
+        }),
+        tags: file_tags(&host.tags),
+        protect: protect(&host.tags),
+        adopt: adopt(&host.tags, options),
+    }
+}
+
+/// A connection through a host names it (`host:`) when the host is in the
+/// file, else by ARN (`host_arn:`); any other names its provider type.
+fn file_connection(
+    connection: &LiveConnection,
+    host_names: &BTreeMap<&str, &str>,
+    options: &Options,
+) -> Result<FileConnection> {
+    let mut out = FileConnection {
+        name: Located::new(connection.name.clone()),
+        tags: file_tags(&connection.tags),
+        protect: protect(&connection.tags),
+        adopt: adopt(&connection.tags, options),
+        ..FileConnection::default()
+    };
+    match &connection.host_arn {
+        Some(arn) => match host_names.get(arn.as_str()) {
+            Some(name) => out.host = Some(Located::new((*name).to_owned())),
+            None => out.host_arn = Some(Located::new(arn.clone())),
+        },
+        None => {
+            if ProviderType::parse(&connection.provider_type).is_none_or(|p| p.is_self_hosted()) {
+                return Err(Error::usage(format!(
+                    "connection {:?} ({}) has provider type {:?} and no host, which a \
+                     desired-state file cannot express; leave it out with --name",
+                    connection.name, connection.arn, connection.provider_type
+                )));
+            }
+            out.provider_type = Some(Located::new(connection.provider_type.clone()));
+        }
+    }
+    Ok(out)
+}
+
+/// Whether `name` matches one of `globs`; everything matches no globs.
+pub fn matches_any(name: &str, globs: &[String]) -> bool {
+    globs.is_empty() || globs.iter().any(|g| glob_match(g, name))
+}
+
+/// `*` matches any run of characters, `?` exactly one; all else literally.
+/// Names are short, so the simple backtracking matcher is plenty.
+fn glob_match(glob: &str, name: &str) -> bool {
+    let (glob, name): (Vec<char>, Vec<char>) = (glob.chars().collect(), name.chars().collect());
+    let (mut g, mut n) = (0, 0);
+    let mut star: Option<(usize, usize)> = None;
+    while n < name.len() {
+        match glob.get(g) {
+            Some('*') => {
+                star = Some((g, n));
+                g += 1;
+            }
+            Some(&c) if c == '?' || c == name[n] => {
+                g += 1;
+                n += 1;
+            }
+            _ => match star {
+                Some((sg, sn)) => {
+                    g = sg + 1;
+                    n = sn + 1;
+                    star = Some((sg, sn + 1));
+                }
+                None => return false,
+            },
+        }
+    }
+    glob[g..].iter().all(|&c| c == '*')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::resource::{PROTECT_TAG, STACK_TAG};
+    use crate::spec::{self, ConnectionSource, Vpc};
+
+    const HOST_ARN: &str = "arn:aws:codestar-connections:eu-west-1:123456789012:host/ghes-0123abcd";
+    const OTHER_HOST_ARN: &str =
+        "arn:aws:codestar-connections:eu-west-1:123456789012:host/lab-0123abcd";
+
+    fn tags(pairs: &[(&str, &str)]) -> Tags {
+        pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect()
+    }
+
+    fn host(name: &str, arn: &str, t: &[(&str, &str)]) -> LiveHost {
+        LiveHost {
+            arn: arn.to_owned(),
+            name: name.to_owned(),
+            provider_type: "GitHubEnterpriseServer".to_owned(),
+            provider_endpoint: "https://ghes.example.com".to_owned(),
+            vpc: None,
+            status: "AVAILABLE".to_owned(),
+            status_message: None,
+            tags: tags(t),
+        }
+    }
+
+    fn connection(
+        name: &str,
+        provider: &str,
+        host_arn: Option<&str>,
+        t: &[(&str, &str)],
+    ) -> LiveConnection {
+        LiveConnection {
+            arn: format!("arn:aws:codestar-connections:eu-west-1:123456789012:connection/{name}"),
+            name: name.to_owned(),
+            provider_type: provider.to_owned(),
+            host_arn: host_arn.map(str::to_owned),
+            status: "AVAILABLE".to_owned(),
+            tags: tags(t),
+        }
+    }
+
+    fn options(names: &[&str]) -> Options {
+        Options {
+            stack: "web".to_owned(),
+            region: Some("eu-west-1".to_owned()),
+            adopt: true,
+            names: names.iter().map(|s| (*s).to_owned()).collect(),
+        }
+    }
+
+    fn snapshot() -> Snapshot {
+        let mut ghes = host(
+            "ghes",
+            HOST_ARN,
+            &[("team", "platform"), (PROTECT_TAG, "true")],
+        );
+        ghes.vpc = Some(Vpc {
+            vpc_id: "vpc-0123abcd".to_owned(),
+            subnet_ids: vec!["subnet-0123abcd".to_owned()],
+            security_group_ids: vec!["sg-0123abcd".to_owned()],
+            tls_certificate: Some(
+                "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n".to_owned(),
+            ),
+        });
+        Snapshot {
+            hosts: vec![ghes, host("lab", OTHER_HOST_ARN, &[(STACK_TAG, "other")])],
+            connections: vec![
+                connection(
+                    "app",
+                    "GitHub",
+                    None,
+                    &[("env", "prod"), (STACK_TAG, "web")],
+                ),
+                connection("apps", "GitHubEnterpriseServer", Some(HOST_ARN), &[]),
+                connection("labs", "GitLabSelfManaged", Some(OTHER_HOST_ARN), &[]),
+                connection("theirs", "GitLab", None, &[(STACK_TAG, "other")]),
+            ],
+        }
+    }
+
+    /// Write the file and load it as `plan` would.
+    fn load(file: &File) -> spec::Target {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("imported.yaml");
+        std::fs::write(&path, spec::to_yaml(file)).unwrap();
+        let mut targets = spec::load(&[path]).unwrap_or_else(|d| panic!("{d}"));
+        targets.remove(0)
+    }
+
+    #[test]
+    fn the_imported_file_loads_and_describes_the_account() {
+        let imported = import(&snapshot(), &options(&[])).unwrap();
+        assert_eq!(
+            imported.foreign,
+            vec![
+                ("host", "lab".to_owned(), "other".to_owned()),
+                ("connection", "theirs".to_owned(), "other".to_owned()),
+            ]
+        );
+        let target = load(&imported.file);
+        assert_eq!(target.stack, "web");
+        assert_eq!(target.region.as_deref(), Some("eu-west-1"));
+        let [ghes] = &target.hosts[..] else {
+            panic!("{:?}", target.hosts)
+        };
+        assert_eq!(ghes.tags, tags(&[("team", "platform")]));
+        assert_eq!(ghes.protect, Some(true));
+        assert!(ghes.adopt);
+        assert!(ghes.vpc.as_ref().unwrap().tls_certificate.is_some());
+        let by_name: BTreeMap<_, _> = target
+            .connections
+            .iter()
+            .map(|c| (c.name.as_str(), c))
+            .collect();
+        assert_eq!(by_name.len(), 3);
+        assert_eq!(by_name["app"].tags, tags(&[("env", "prod")]));
+        assert!(
+            !by_name["app"].adopt,
+            "already this stack's: nothing to adopt"
+        );
+        assert_eq!(
+            by_name["apps"].source,
+            ConnectionSource::Host("ghes".to_owned())
+        );
+        assert!(by_name["apps"].adopt);
+        assert_eq!(
+            by_name["labs"].source,
+            ConnectionSource::HostArn(OTHER_HOST_ARN.to_owned()),
+            "its host belongs to another stack, so it is named by ARN"
+        );
+    }
+
+    #[test]
+    fn name_globs_filter_and_leave_hosts_out_by_arn() {
+        let imported = import(&snapshot(), &options(&["app?"])).unwrap();
+        let target = load(&imported.file);
+        assert!(target.hosts.is_empty());
+        let [apps] = &target.connections[..] else {
+            panic!("{:?}", target.connections)
+        };
+        assert_eq!(apps.source, ConnectionSource::HostArn(HOST_ARN.to_owned()));
+    }
+
+    #[test]
+    fn without_adopt_nothing_is_adopted() {
+        let imported = import(
+            &snapshot(),
+            &Options {
+                adopt: false,
+                ..options(&[])
+            },
+        )
+        .unwrap();
+        assert!(imported.file.hosts.iter().all(|h| !h.adopt));
+        assert!(imported.file.connections.iter().all(|c| !c.adopt));
+    }
+
+    #[test]
+    fn two_hosts_of_one_name_are_refused_naming_both() {
+        let mut snapshot = snapshot();
+        snapshot.hosts.push(host("ghes", OTHER_HOST_ARN, &[]));
+        let err = import(&snapshot, &options(&[])).unwrap_err().to_string();
+        assert!(
+            err.contains(HOST_ARN) && err.contains(OTHER_HOST_ARN),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn a_self_managed_connection_without_a_host_is_refused() {
+        let mut snapshot = snapshot();
+        snapshot
+            .connections
+            .push(connection("odd", "GitLabSelfManaged", None, &[]));
+        let err = import(&snapshot, &options(&[])).unwrap_err().to_string();
+        assert!(err.contains("\"odd\""), "{err}");
+    }
+
+    #[test]
+    fn globs_match_stars_and_single_characters() {
+        assert!(glob_match("*", ""));
+        assert!(glob_match("app-*", "app-web"));
+        assert!(glob_match("a?p*-b", "app-x-b"));
+        assert!(!glob_match("app-*", "ap-web"));
+        assert!(!glob_match("a?", "a"));
+        assert!(glob_match("*-prod", "ghes-prod"));
+        assert!(!glob_match("*-prod", "ghes-prod2"));
+    }
+}

@@ -1,0 +1,206 @@
+//! import: a hand-made account brought under management with one apply that
+//! changes nothing but tags; the real binary, the real SDK, the emulator.
+
+use aws_sdk_codestarconnections::Client;
+use aws_sdk_codestarconnections::types::{ProviderType, Tag, VpcConfiguration};
+
+use crate::cli::{Workdir, run, run_plain};
+use crate::support::Sandbox;
+
+const REGION: &str = "eu-west-1";
+
+fn tag(key: &str, value: &str) -> Tag {
+    Tag::builder().key(key).value(value).build().unwrap()
+}
+
+/// What a team made by hand over the years, plus one resource another stack owns.
+async fn hand_made_account(client: &Client) {
+    let host_arn = client
+        .create_host()
+        .name("ghes")
+        .provider_type(ProviderType::GithubEnterpriseServer)
+        .provider_endpoint("https://ghes.example.com")
+        .vpc_configuration(
+            VpcConfiguration::builder()
+                .vpc_id("vpc-0abc1234def567890")
+                .subnet_ids("subnet-0a1b2c3d")
+                .security_group_ids("sg-0a1b2c3d")
+                .build()
+                .unwrap(),
+        )
+        .tags(tag("team", "platform"))
+        .send()
+        .await
+        .unwrap()
+        .host_arn
+        .unwrap();
+    client
+        .create_connection()
+        .connection_name("ghes-apps")
+        .host_arn(&host_arn)
+        .tags(tag("env", "prod"))
+        .tags(tag("codestar-reconcile:protect", "true"))
+        .send()
+        .await
+        .unwrap();
+    client
+        .create_connection()
+        .connection_name("github-main")
+        .provider_type(ProviderType::Github)
+        .tags(tag("team", "web"))
+        .send()
+        .await
+        .unwrap();
+    client
+        .create_connection()
+        .connection_name("theirs")
+        .provider_type(ProviderType::Bitbucket)
+        .tags(tag("codestar-reconcile:stack", "someone-else"))
+        .send()
+        .await
+        .unwrap();
+}
+
+fn plan_actions(stdout: &str) -> Vec<(String, String)> {
+    let plan: serde_json::Value = serde_json::from_str(stdout).expect("plan JSON");
+    plan["changes"]
+        .as_array()
+        .expect("changes is a list")
+        .iter()
+        .map(|c| {
+            (
+                c["action"].as_str().unwrap().to_owned(),
+                c["name"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn import_adopt_then_apply_changes_only_tags_and_leaves_everything_clean() {
+    let sandbox = Sandbox::start();
+    let work = Workdir::new();
+    hand_made_account(&sandbox.client(REGION).await).await;
+
+    let import = run(
+        work.path(),
+        &sandbox,
+        &["import", "--stack", "S", "--adopt", "-o", "imported.yaml"],
+    )
+    .expect(0);
+    assert!(
+        import.stderr.contains("theirs") && import.stderr.contains("someone-else"),
+        "says what it left out: {}",
+        import.stderr
+    );
+    let yaml = std::fs::read_to_string(work.path().join("imported.yaml")).unwrap();
+    assert!(
+        !yaml.contains("theirs"),
+        "a foreign resource is not imported:\n{yaml}"
+    );
+    assert!(
+        yaml.contains("host: ghes"),
+        "the host is named, not by ARN:\n{yaml}"
+    );
+    assert!(yaml.contains("protect: true"), "{yaml}");
+    assert!(
+        !yaml.contains("codestar-reconcile:"),
+        "own tags are fields:\n{yaml}"
+    );
+    run_plain(work.path(), &["validate", "-f", "imported.yaml"]).expect(0);
+
+    let plan = run(
+        work.path(),
+        &sandbox,
+        &["plan", "-f", "imported.yaml", "--format", "json"],
+    )
+    .expect(0);
+    let mut actions = plan_actions(&plan.stdout);
+    actions.sort();
+    assert_eq!(
+        actions,
+        vec![
+            ("adopt".into(), "ghes".into()),
+            ("adopt".into(), "ghes-apps".into()),
+            ("adopt".into(), "github-main".into()),
+        ],
+        "only adoptions:\n{}",
+        plan.stdout
+    );
+
+    run(
+        work.path(),
+        &sandbox,
+        &["apply", "-f", "imported.yaml", "--auto-approve"],
+    )
+    .expect(0);
+    run(
+        work.path(),
+        &sandbox,
+        &["plan", "-f", "imported.yaml", "--detailed-exitcode"],
+    )
+    .expect(0);
+    run(
+        work.path(),
+        &sandbox,
+        &["drift", "-f", "imported.yaml", "--ignore", "pending"],
+    )
+    .expect(0);
+
+    // Imported again once managed: the same resources, nothing left to adopt.
+    let again = run(
+        work.path(),
+        &sandbox,
+        &["import", "--stack", "S", "--adopt"],
+    )
+    .expect(0);
+    assert!(!again.stdout.contains("adopt:"), "{}", again.stdout);
+    assert!(again.stdout.contains("github-main"), "{}", again.stdout);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn name_globs_filter_and_a_host_left_out_is_named_by_arn() {
+    let sandbox = Sandbox::start();
+    let work = Workdir::new();
+    hand_made_account(&sandbox.client(REGION).await).await;
+
+    let out = run(
+        work.path(),
+        &sandbox,
+        &["import", "--stack", "S", "--name", "ghes-*"],
+    )
+    .expect(0);
+    assert!(out.stdout.contains("name: ghes-apps"), "{}", out.stdout);
+    assert!(!out.stdout.contains("github-main"), "{}", out.stdout);
+    assert!(!out.stdout.contains("hosts:"), "{}", out.stdout);
+    assert!(out.stdout.contains("host_arn: arn:aws:"), "{}", out.stdout);
+    assert!(!out.stdout.contains("adopt:"), "no --adopt: {}", out.stdout);
+    work.write("filtered.yaml", &out.stdout);
+    run_plain(work.path(), &["validate", "-f", "filtered.yaml"]).expect(0);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn two_hosts_of_one_name_are_refused() {
+    let sandbox = Sandbox::start();
+    let work = Workdir::new();
+    let client = sandbox.client(REGION).await;
+    for endpoint in ["https://a.example.com", "https://b.example.com"] {
+        if let Err(e) = client
+            .create_host()
+            .name("twin")
+            .provider_type(ProviderType::GitlabSelfManaged)
+            .provider_endpoint(endpoint)
+            .send()
+            .await
+        {
+            panic!("the service allows two hosts of one name: {e:?}");
+        }
+    }
+    let out = run(work.path(), &sandbox, &["import", "--stack", "S"]).expect(1);
+    assert_eq!(
+        out.stderr.matches("host/twin-").count(),
+        2,
+        "names both ARNs: {}",
+        out.stderr
+    );
+}
