@@ -549,3 +549,105 @@ fn local_mode_runs_the_whole_cycle_without_an_account() {
     )
     .expect(0);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn host_updates_in_place_and_replacements_need_allow_replace() {
+    let sandbox = Sandbox::start();
+    let work = Workdir::new();
+    let unprotected = PLATFORM.replace("    protect: true\n", "");
+    work.write("platform.yaml", &unprotected);
+    run(
+        work.path(),
+        &sandbox,
+        &["apply", "-f", "platform.yaml", "--auto-approve"],
+    )
+    .expect(0);
+    let client = sandbox.client("eu-west-1").await;
+    let connection_arn = |name: &'static str| {
+        let client = client.clone();
+        async move {
+            client
+                .list_connections()
+                .send()
+                .await
+                .unwrap()
+                .connections()
+                .iter()
+                .find(|c| c.connection_name() == Some(name))
+                .and_then(|c| c.connection_arn())
+                .map(str::to_owned)
+                .unwrap()
+        }
+    };
+    let old_github = connection_arn("github-main").await;
+
+    // A new endpoint is an in-place UpdateHost; a new provider is a replacement.
+    let changed = unprotected
+        .replace("https://ghes.example.com", "https://git.example.com")
+        .replace("    provider_type: GitHub\n", "    provider_type: GitLab\n");
+    work.write("platform.yaml", &changed);
+    let plan = json(
+        &run(
+            work.path(),
+            &sandbox,
+            &[
+                "plan",
+                "-f",
+                "platform.yaml",
+                "--format",
+                "json",
+                "--allow-replace",
+            ],
+        )
+        .expect(0)
+        .stdout,
+    );
+    let acts = actions(&plan);
+    assert!(
+        acts.contains(&("update".into(), "host".into(), "ghes-prod".into())),
+        "{acts:?}"
+    );
+    assert!(
+        acts.contains(&("replace".into(), "connection".into(), "github-main".into())),
+        "{acts:?}"
+    );
+
+    let refused = run(
+        work.path(),
+        &sandbox,
+        &["apply", "-f", "platform.yaml", "--auto-approve"],
+    )
+    .expect(3);
+    assert!(
+        refused.stdout.contains("--allow-replace"),
+        "{}",
+        refused.stdout
+    );
+    run(
+        work.path(),
+        &sandbox,
+        &[
+            "apply",
+            "-f",
+            "platform.yaml",
+            "--auto-approve",
+            "--allow-replace",
+        ],
+    )
+    .expect(0);
+
+    let hosts = client.list_hosts().send().await.unwrap();
+    assert_eq!(
+        hosts.hosts()[0].provider_endpoint(),
+        Some("https://git.example.com")
+    );
+    let new_github = connection_arn("github-main").await;
+    assert_ne!(new_github, old_github, "a replacement has a new ARN");
+    assert_eq!(sandbox.calls().get("UpdateHost"), Some(&1));
+    run(
+        work.path(),
+        &sandbox,
+        &["plan", "-f", "platform.yaml", "--detailed-exitcode"],
+    )
+    .expect(0);
+}
