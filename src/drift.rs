@@ -170,10 +170,7 @@ pub fn findings(target: &Target, live: &Snapshot, label: &str) -> Vec<Finding> {
     }
 
     let stack = target.stack.as_str();
-    let in_file = |kind: Kind, name: &str| match kind {
-        Kind::Connection => target.connections.iter().any(|c| c.name == name),
-        Kind::Host => target.hosts.iter().any(|h| h.name == name),
-    };
+    let in_file = |kind: Kind, name: &str| target.names(kind, name);
     let mut health =
         |kind: Kind, name: &str, arn: &str, tags, status: &str, message: Option<&str>| {
             match ownership(tags, stack) {

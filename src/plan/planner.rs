@@ -453,7 +453,7 @@ impl<'a> Planner<'a> {
         let gone: Vec<_> = connections
             .chain(hosts)
             .filter(|(kind, name, _, tags, _)| {
-                ownership(tags, stack) == Ownership::Managed && !self.in_file(*kind, name)
+                ownership(tags, stack) == Ownership::Managed && !self.target.names(*kind, name)
             })
             .collect();
         for (kind, name, arn, tags, before) in gone {
@@ -465,13 +465,6 @@ impl<'a> Planner<'a> {
             change.arn = Some(arn.clone());
             change.before = Some(before);
             self.out.changes.push(change);
-        }
-    }
-
-    fn in_file(&self, kind: Kind, name: &str) -> bool {
-        match kind {
-            Kind::Connection => self.target.connections.iter().any(|c| c.name == name),
-            Kind::Host => self.target.hosts.iter().any(|h| h.name == name),
         }
     }
 

@@ -43,6 +43,16 @@ pub struct Target {
     pub safety: Safety,
 }
 
+impl Target {
+    /// Whether the file names a resource of this kind and name.
+    pub fn names(&self, kind: crate::resource::Kind, name: &str) -> bool {
+        match kind {
+            crate::resource::Kind::Connection => self.connections.iter().any(|c| c.name == name),
+            crate::resource::Kind::Host => self.hosts.iter().any(|h| h.name == name),
+        }
+    }
+}
+
 /// A host as the file wants it. `tags` already include the file's default tags
 /// (the resource's own tags win) and never the tool's ownership tags.
 #[derive(Debug, Clone, PartialEq, Serialize)]

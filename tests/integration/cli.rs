@@ -104,6 +104,27 @@ impl Workdir {
     }
 }
 
+/// A command's stdout as JSON, or a panic showing it.
+pub fn json(text: &str) -> serde_json::Value {
+    serde_json::from_str(text).unwrap_or_else(|e| panic!("not JSON ({e}):\n{text}"))
+}
+
+/// The (action, kind, name) of every change of a JSON plan.
+pub fn actions(plan: &serde_json::Value) -> Vec<(String, String, String)> {
+    plan["changes"]
+        .as_array()
+        .expect("changes is a list")
+        .iter()
+        .map(|c| {
+            (
+                c["action"].as_str().unwrap().to_owned(),
+                c["kind"].as_str().unwrap().to_owned(),
+                c["name"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect()
+}
+
 /// Filters for snapshots: ARNs' random parts and temp paths vary by run.
 #[macro_export]
 macro_rules! assert_output_snapshot {

@@ -4,7 +4,7 @@
 use aws_sdk_codestarconnections::Client;
 use aws_sdk_codestarconnections::types::{ProviderType, Tag, VpcConfiguration};
 
-use crate::cli::{Workdir, run, run_plain};
+use crate::cli::{Workdir, actions, json, run, run_plain};
 use crate::support::Sandbox;
 
 const REGION: &str = "eu-west-1";
@@ -61,21 +61,6 @@ async fn hand_made_account(client: &Client) {
         .unwrap();
 }
 
-fn plan_actions(stdout: &str) -> Vec<(String, String)> {
-    let plan: serde_json::Value = serde_json::from_str(stdout).expect("plan JSON");
-    plan["changes"]
-        .as_array()
-        .expect("changes is a list")
-        .iter()
-        .map(|c| {
-            (
-                c["action"].as_str().unwrap().to_owned(),
-                c["name"].as_str().unwrap().to_owned(),
-            )
-        })
-        .collect()
-}
-
 #[tokio::test(flavor = "multi_thread")]
 async fn import_adopt_then_apply_changes_only_tags_and_leaves_everything_clean() {
     let sandbox = Sandbox::start();
@@ -115,7 +100,10 @@ async fn import_adopt_then_apply_changes_only_tags_and_leaves_everything_clean()
         &["plan", "-f", "imported.yaml", "--format", "json"],
     )
     .expect(0);
-    let mut actions = plan_actions(&plan.stdout);
+    let mut actions: Vec<(String, String)> = actions(&json(&plan.stdout))
+        .into_iter()
+        .map(|(action, _, name)| (action, name))
+        .collect();
     actions.sort();
     assert_eq!(
         actions,

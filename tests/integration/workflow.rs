@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use aws_sdk_codestarconnections::types::Tag;
 
 use crate::assert_output_snapshot;
-use crate::cli::{Workdir, run, run_plain};
+use crate::cli::{Workdir, actions, json, run, run_plain};
 use crate::support::Sandbox;
 
 const PLATFORM: &str = r#"version: 1
@@ -40,25 +40,6 @@ fn mutating_calls(sandbox: &Sandbox) -> u64 {
         })
         .map(|(_, n)| n)
         .sum()
-}
-
-fn json(text: &str) -> serde_json::Value {
-    serde_json::from_str(text).unwrap_or_else(|e| panic!("not JSON ({e}):\n{text}"))
-}
-
-fn actions(plan: &serde_json::Value) -> Vec<(String, String, String)> {
-    plan["changes"]
-        .as_array()
-        .expect("changes is a list")
-        .iter()
-        .map(|c| {
-            (
-                c["action"].as_str().unwrap().to_owned(),
-                c["kind"].as_str().unwrap().to_owned(),
-                c["name"].as_str().unwrap().to_owned(),
-            )
-        })
-        .collect()
 }
 
 fn tags(list: &[Tag]) -> BTreeMap<String, String> {
