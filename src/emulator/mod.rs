@@ -31,7 +31,7 @@ use axum::http::{HeaderValue, Method, StatusCode};
 use axum::response::Response;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
@@ -190,12 +190,48 @@ impl Config {
         }
     }
 
-    fn has_faults(&self) -> bool {
-        self.latency_ms > 0
-            || self.throttle_rps.is_some()
-            || self.error_rate > 0.0
-            || self.lost_response_rate > 0.0
+    fn faults(&self) -> Faults {
+        Faults {
+            latency_ms: self.latency_ms,
+            throttle_rps: self.throttle_rps,
+            error_rate: self.error_rate,
+            lost_response_rate: self.lost_response_rate,
+        }
     }
+}
+
+/// The fault settings: from [`Config`] at start, replaceable while serving
+/// with `POST /_emulator/faults` (a benchmark fills the emulator fast, then
+/// turns latency on; a test turns faults off to inspect what is left).
+/// Fields left out of a POST are off.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+struct Faults {
+    latency_ms: u64,
+    throttle_rps: Option<u32>,
+    error_rate: f64,
+    lost_response_rate: f64,
+}
+
+impl Faults {
+    fn any(&self) -> bool {
+        *self != Faults::default()
+    }
+
+    fn check(&self) -> std::result::Result<(), String> {
+        parse_rate(&self.error_rate.to_string()).map_err(|e| format!("error_rate: {e}"))?;
+        parse_rate(&self.lost_response_rate.to_string())
+            .map_err(|e| format!("lost_response_rate: {e}"))?;
+        Ok(())
+    }
+}
+
+/// How many faults were injected, by kind, since start or reset.
+#[derive(Debug, Clone, Copy, Default, Serialize)]
+struct Injected {
+    throttled: u64,
+    errors: u64,
+    lost_responses: u64,
 }
 
 /// Run the emulator until Ctrl-C or SIGTERM, announcing its address as the
@@ -260,8 +296,10 @@ impl Emulator {
         let seed = config
             .seed
             .unwrap_or_else(|| uuid::Uuid::new_v4().as_u64_pair().0);
-        let config_has_faults = config.has_faults();
+        let config_has_faults = config.faults().any();
         let shared = Arc::new(Shared {
+            faults: Mutex::new(config.faults()),
+            injected: Mutex::new(Injected::default()),
             store: Mutex::new(store),
             calls: Mutex::new(BTreeMap::new()),
             rng: Mutex::new(StdRng::seed_from_u64(seed)),
@@ -345,6 +383,8 @@ impl Drop for RunningEmulator {
 /// What every request handler shares.
 struct Shared {
     config: Config,
+    faults: Mutex<Faults>,
+    injected: Mutex<Injected>,
     store: Mutex<Store>,
     /// API requests by operation name, failed ones included.
     calls: Mutex<BTreeMap<String, u64>>,
@@ -368,8 +408,8 @@ impl Shared {
     }
 
     /// A sliding one-second window over the requests that were let through.
-    fn throttle(&self) -> std::result::Result<(), ApiError> {
-        let Some(limit) = self.config.throttle_rps else {
+    fn throttle(&self, limit: Option<u32>) -> std::result::Result<(), ApiError> {
+        let Some(limit) = limit else {
             return Ok(());
         };
         let now = Instant::now();
@@ -381,6 +421,7 @@ impl Shared {
             window.pop_front();
         }
         if window.len() >= limit as usize {
+            lock(&self.injected).throttled += 1;
             return Err(ApiError::new(
                 StatusCode::BAD_REQUEST,
                 "ThrottlingException",
@@ -451,11 +492,12 @@ async fn route(shared: &Shared, parts: &Parts, body: &[u8], request_id: &str) ->
         )
         .into_json_response();
     };
-    if shared.config.latency_ms > 0 {
-        tokio::time::sleep(Duration::from_millis(shared.config.latency_ms)).await;
+    let faults = *lock(&shared.faults);
+    if faults.latency_ms > 0 {
+        tokio::time::sleep(Duration::from_millis(faults.latency_ms)).await;
     }
     shared.count(call.operation());
-    match api(shared, parts, body, request_id, &call) {
+    match api(shared, &faults, parts, body, request_id, &call) {
         Ok(response) => response,
         Err(error) => match call {
             Call::Json(_) => error.into_json_response(),
@@ -494,6 +536,7 @@ impl Call {
 /// before the run never changes state and a lost response always does.
 fn api(
     shared: &Shared,
+    faults: &Faults,
     parts: &Parts,
     body: &[u8],
     request_id: &str,
@@ -503,8 +546,9 @@ fn api(
     if let Some(credentials) = &shared.config.credentials {
         sigv4::verify(&auth, credentials, parts, body)?;
     }
-    shared.throttle()?;
-    if shared.chance(shared.config.error_rate) {
+    shared.throttle(faults.throttle_rps)?;
+    if shared.chance(faults.error_rate) {
+        lock(&shared.injected).errors += 1;
         return Err(ApiError::internal(
             "Emulated internal failure (--error-rate); nothing was changed",
         ));
@@ -534,7 +578,8 @@ fn api(
         }
         outcome
     };
-    if outcome.changed && shared.chance(shared.config.lost_response_rate) {
+    if outcome.changed && shared.chance(faults.lost_response_rate) {
+        lock(&shared.injected).lost_responses += 1;
         return Err(ApiError::internal(
             "Emulated lost response (--lost-response-rate); the change WAS committed",
         ));
@@ -567,6 +612,13 @@ struct StatusRequest {
     message: Option<String>,
 }
 
+/// The fault settings in force and the faults injected so far.
+fn faults_answer(shared: &Shared) -> Value {
+    let mut answer = json!(*lock(&shared.faults));
+    answer["injected"] = json!(*lock(&shared.injected));
+    answer
+}
+
 /// The admin routes: test controls outside the AWS API, exempt from faults
 /// and from authentication.
 fn admin(
@@ -595,13 +647,26 @@ fn admin(
             shared.persist(&store)?;
             lock(&shared.calls).clear();
             lock(&shared.window).clear();
+            *lock(&shared.injected) = Injected::default();
             Ok(json_ok(&json!({})))
+        }
+        ("GET", "faults") => Ok(json_ok(&faults_answer(shared))),
+        ("POST", "faults") => {
+            let faults: Faults = serde_json::from_slice(body).map_err(|e| {
+                ApiError::validation(format!(
+                    "expected {{\"latency_ms\", \"throttle_rps\", \"error_rate\", \"lost_response_rate\"}} (each optional, left out = off): {e}"
+                ))
+            })?;
+            faults.check().map_err(ApiError::validation)?;
+            *lock(&shared.faults) = faults;
+            lock(&shared.window).clear();
+            Ok(json_ok(&faults_answer(shared)))
         }
         _ => Err(ApiError::new(
             StatusCode::NOT_FOUND,
             "UnknownOperationException",
             format!(
-                "No admin route {method} {ADMIN_PREFIX}{path}; there are GET calls, POST status, POST reset"
+                "No admin route {method} {ADMIN_PREFIX}{path}; there are GET calls, POST status, POST reset, GET/POST faults"
             ),
         )),
     }

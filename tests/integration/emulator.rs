@@ -1129,6 +1129,55 @@ async fn emulator_fault_throttling() {
 }
 
 #[tokio::test]
+async fn emulator_faults_change_while_serving_and_are_counted() {
+    let sandbox = Sandbox::with_config(Config {
+        throttle_rps: Some(1),
+        ..Config::default()
+    });
+    let client = sandbox.client_without_retries(REGION).await;
+    client.list_hosts().send().await.expect("first");
+    let throttled = client.list_hosts().send().await.expect_err("second");
+    assert_eq!(code(&throttled), "ThrottlingException");
+    let now = sandbox.http("GET", "/_emulator/faults", &[], "").json();
+    assert_eq!(now["throttle_rps"], 1);
+    assert_eq!(now["injected"]["throttled"], 1);
+
+    // Left-out faults are off: no throttle now, only latency.
+    let set = sandbox.set_faults(serde_json::json!({"latency_ms": 200}));
+    assert_eq!(set["latency_ms"], 200);
+    assert!(set["throttle_rps"].is_null(), "{set}");
+    let started = Instant::now();
+    for _ in 0..3 {
+        client
+            .list_hosts()
+            .send()
+            .await
+            .expect("not throttled any more");
+    }
+    assert!(started.elapsed() >= Duration::from_millis(600));
+
+    sandbox.set_faults(serde_json::json!({"error_rate": 1.0}));
+    let failed = client.list_hosts().send().await.expect_err("injected");
+    assert_eq!(code(&failed), "InternalFailure");
+    let now = sandbox.set_faults(serde_json::json!({}));
+    assert_eq!(now["injected"]["errors"], 1);
+    client.list_hosts().send().await.expect("faults off");
+
+    for bad in [
+        r#"{"error_rate": 2}"#,
+        r#"{"latency": 5}"#,
+        r#"{"throttle_rps": -1}"#,
+        "fast",
+    ] {
+        let answer = sandbox.http("POST", "/_emulator/faults", &[], bad);
+        assert_eq!(answer.status, 400, "{bad}: {}", answer.body);
+    }
+    sandbox.reset();
+    let after = sandbox.http("GET", "/_emulator/faults", &[], "").json();
+    assert_eq!(after["injected"]["throttled"], 0, "{after}");
+}
+
+#[tokio::test]
 async fn emulator_fault_errors_change_nothing() {
     let config = Config {
         error_rate: 0.5,

@@ -145,6 +145,14 @@ impl Sandbox {
         );
     }
 
+    /// Replace the fault settings while serving (`POST /_emulator/faults`;
+    /// fields left out are off) and answer the settings and injected counts.
+    pub fn set_faults(&self, faults: serde_json::Value) -> serde_json::Value {
+        let response = self.http("POST", "/_emulator/faults", &[], &faults.to_string());
+        assert_eq!(response.status, 200, "faults: {}", response.body);
+        response.json()
+    }
+
     /// Forget every resource and counter (`POST /_emulator/reset`).
     pub fn reset(&self) {
         let response = self.http("POST", "/_emulator/reset", &[], "");
