@@ -53,18 +53,25 @@ pub fn command(dir: &Path) -> Command {
     cmd
 }
 
-/// Run the binary in `dir` against `sandbox` (region eu-west-1 unless the
-/// file pins another).
-pub fn run(dir: &Path, sandbox: &Sandbox, args: &[&str]) -> Run {
-    let output = command(dir)
-        .args(args)
+/// The binary in `dir` running `args` against `sandbox` (region eu-west-1
+/// unless the file pins another), not started yet.
+pub fn against(dir: &Path, sandbox: &Sandbox, args: &[&str]) -> Command {
+    let mut cmd = command(dir);
+    cmd.args(args)
         .args(["--endpoint-url", &sandbox.url()])
         .env("AWS_ACCESS_KEY_ID", ACCESS_KEY_ID)
         .env("AWS_SECRET_ACCESS_KEY", SECRET_ACCESS_KEY)
-        .env("AWS_REGION", "eu-west-1")
-        .output()
-        .expect("run codestar-reconcile");
-    Run::from(output)
+        .env("AWS_REGION", "eu-west-1");
+    cmd
+}
+
+/// Run the binary in `dir` against `sandbox` and wait for it.
+pub fn run(dir: &Path, sandbox: &Sandbox, args: &[&str]) -> Run {
+    Run::from(
+        against(dir, sandbox, args)
+            .output()
+            .expect("run codestar-reconcile"),
+    )
 }
 
 /// Run the binary in `dir` with no endpoint at all (`--local`, `validate`).
@@ -102,6 +109,35 @@ impl Workdir {
         std::fs::write(&path, text).expect("write a test file");
         path
     }
+}
+
+/// A desired-state file of `connections` connections and `hosts` GHES
+/// hosts; every third connection uses a host, the others are tagged GitHub
+/// ones.
+pub fn fleet(stack: &str, region: &str, connections: usize, hosts: usize) -> String {
+    let mut file = format!("version: 1\nstack: {stack}\nregion: {region}\n");
+    if hosts > 0 {
+        file.push_str("hosts:\n");
+    }
+    for i in 0..hosts {
+        file.push_str(&format!(
+            "  - name: ghes-{i}\n    provider_type: GitHubEnterpriseServer\n    provider_endpoint: https://ghes{i}.example.com\n"
+        ));
+    }
+    file.push_str("connections:\n");
+    for i in 0..connections {
+        if i % 3 == 0 && hosts > 0 {
+            file.push_str(&format!(
+                "  - name: conn-{i}\n    host: ghes-{}\n",
+                i % hosts
+            ));
+        } else {
+            file.push_str(&format!(
+                "  - name: conn-{i}\n    provider_type: GitHub\n    tags: {{n: \"{i}\"}}\n"
+            ));
+        }
+    }
+    file
 }
 
 /// A command's stdout as JSON, or a panic showing it.

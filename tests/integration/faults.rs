@@ -5,34 +5,8 @@ use std::collections::BTreeMap;
 
 use codestar_reconcile::emulator::Config;
 
-use crate::cli::{Workdir, run};
+use crate::cli::{Workdir, fleet, run};
 use crate::support::Sandbox;
-
-fn fleet(connections: usize, hosts: usize) -> String {
-    let mut file = String::from("version: 1\nstack: fleet\nregion: eu-west-1\n");
-    if hosts > 0 {
-        file.push_str("hosts:\n");
-    }
-    for i in 0..hosts {
-        file.push_str(&format!(
-            "  - name: ghes-{i}\n    provider_type: GitHubEnterpriseServer\n    provider_endpoint: https://ghes{i}.example.com\n"
-        ));
-    }
-    file.push_str("connections:\n");
-    for i in 0..connections {
-        if i % 3 == 0 && hosts > 0 {
-            file.push_str(&format!(
-                "  - name: conn-{i}\n    host: ghes-{}\n",
-                i % hosts
-            ));
-        } else {
-            file.push_str(&format!(
-                "  - name: conn-{i}\n    provider_type: GitHub\n    tags: {{n: \"{i}\"}}\n"
-            ));
-        }
-    }
-    file
-}
 
 #[tokio::test(flavor = "multi_thread")]
 async fn apply_converges_under_errors_lost_responses_and_throttling_without_duplicates() {
@@ -44,7 +18,7 @@ async fn apply_converges_under_errors_lost_responses_and_throttling_without_dupl
         ..Config::default()
     });
     let work = Workdir::new();
-    work.write("fleet.yaml", &fleet(20, 4));
+    work.write("fleet.yaml", &fleet("fleet", "eu-west-1", 20, 4));
 
     let mut converged = false;
     for _ in 0..4 {
@@ -98,7 +72,7 @@ fn a_quota_stops_with_a_message_naming_it() {
         ..Config::default()
     });
     let work = Workdir::new();
-    work.write("fleet.yaml", &fleet(3, 0));
+    work.write("fleet.yaml", &fleet("fleet", "eu-west-1", 3, 0));
     let out = run(
         work.path(),
         &sandbox,

@@ -5,7 +5,6 @@
 mod schema_check;
 
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
 
 use super::*;
 use crate::resource::ProviderType;
@@ -458,17 +457,17 @@ fn anchors_and_merge_keys_share_tags() {
     assert_eq!(t.connections[249].tags["team"], "platform");
 }
 
-/// Time how long loading a file takes, and return its errors.
-fn timed(name: &str, text: &[u8]) -> (Duration, Diagnostics) {
+/// Load a file that must fail, and return its errors. Hostile inputs are
+/// proved stopped by the budget that names them; how fast that happens is
+/// measured by `cargo bench --bench scale -- bad`, not timed here.
+fn refused(name: &str, text: &[u8]) -> Diagnostics {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join(name), text).unwrap();
-    let start = Instant::now();
-    let err = load(&[dir.path().join(name)]).unwrap_err();
-    (start.elapsed(), err)
+    load(&[dir.path().join(name)]).unwrap_err()
 }
 
 #[test]
-fn an_alias_bomb_fails_fast() {
+fn an_alias_bomb_is_stopped_by_the_expansion_budget() {
     // Each level lists the previous one nine times: 9^9 lists if expanded.
     let mut yaml = String::from(
         "version: 1\nstack: s\nconnections:\n  - name: c0\n    provider_type: GitHub\n    tags: &t0 {k: v}\n",
@@ -479,33 +478,30 @@ fn an_alias_bomb_fails_fast() {
             "  - name: c{i}\n    provider_type: GitHub\n    tags: &t{i} {{<<: [{refs}]}}\n"
         ));
     }
-    let (took, err) = timed("bomb.yaml", yaml.as_bytes());
-    assert!(took < Duration::from_secs(1), "took {took:?}");
+    let err = refused("bomb.yaml", yaml.as_bytes());
     insta::assert_snapshot!(err.0[0].message);
 }
 
 #[test]
-fn deep_nesting_fails_fast() {
+fn deep_nesting_is_refused_with_a_location() {
     let yaml = format!(
         "{HEAD}default_tags: {}{}\n",
         "{a: ".repeat(1000),
         "}".repeat(1000)
     );
-    let (took, err) = timed("deep.yaml", yaml.as_bytes());
-    assert!(took < Duration::from_secs(1), "took {took:?}");
+    let err = refused("deep.yaml", yaml.as_bytes());
     assert!(err.0[0].line.is_some());
 }
 
 #[test]
-fn a_10_mb_file_fails_fast() {
+fn a_10_mb_file_is_refused_by_size_before_parsing() {
     let mut yaml = String::from("version: 1\nstack: s\nconnections:\n");
     let mut i = 0;
     while yaml.len() < 10 * 1024 * 1024 {
         yaml.push_str(&format!("  - name: c{i}\n    provider_type: GitHub\n"));
         i += 1;
     }
-    let (took, err) = timed("big.yaml", yaml.as_bytes());
-    assert!(took < Duration::from_secs(1), "took {took:?}");
+    let err = refused("big.yaml", yaml.as_bytes());
     assert!(err.0[0].message.contains("at most 2097152 bytes"), "{err}");
 }
 
@@ -516,7 +512,7 @@ fn many_tiny_values_stop_at_the_node_budget() {
         yaml.push_str(&format!(" k{i}: v\n"));
     }
     assert!(yaml.len() < MAX_FILE_BYTES as usize);
-    let (_, err) = timed("flood.yaml", yaml.as_bytes());
+    let err = refused("flood.yaml", yaml.as_bytes());
     insta::assert_snapshot!(err.0[0].message);
 }
 
@@ -715,19 +711,17 @@ fn every_file_in_tests_bad_inputs_fails_with_a_location() {
         .collect();
     files.sort();
     assert!(files.len() >= 40, "only {} bad inputs", files.len());
+    // How fast the slowest are refused is for `cargo bench --bench scale`;
+    // here the alias bomb must be stopped by the expansion budget, not by
+    // running out of memory.
     for path in files {
-        let start = Instant::now();
-        let result = load(std::slice::from_ref(&path));
-        let took = start.elapsed();
-        let err = match result {
+        let err = match load(std::slice::from_ref(&path)) {
             Ok(_) => panic!("{} loaded, but it is meant to be bad", path.display()),
             Err(e) => e,
         };
-        assert!(
-            took < Duration::from_secs(1),
-            "{} took {took:?}",
-            path.display()
-        );
+        if path.ends_with("alias-bomb.yaml") {
+            assert!(err.to_string().contains("expands to far more"), "{err}");
+        }
         let name = path.file_name().unwrap().to_string_lossy();
         // Files that are bad as a whole have no place to point at.
         let whole = ["empty.yaml", "only-comments.yaml"].contains(&name.as_ref());

@@ -1,0 +1,586 @@
+//! `cargo bench --bench scale`: how fast the tool is on a fleet, as a table.
+//!
+//! Every figure is the real binary (built with the bench profile) against the
+//! in-process emulator, so it includes process start, credentials, TLS-free
+//! HTTP and the SDK. Times are reported as ratios to a floor measured in the
+//! same run: this machine is shared and noisy, absolute seconds are not.
+//!
+//! - plan: N resources per target × T targets, emulator at 25 ms per call.
+//!   The floor is what the API allows: the list pages one after another,
+//!   then `ceil(N / concurrency)` rounds of tag reads, times the latency.
+//!   Targets are read concurrently, so 20 targets share that floor.
+//! - apply: 250 connection creates against `--throttle-rps 10`; the rate of
+//!   the create phase against the limit.
+//! - peak RSS of every run of the binary (`wait4`'s `ru_maxrss`).
+//! - pure planning of 10,000 resources, in-process, no I/O.
+//! - bad input: how long the binary takes to reject the alias bomb and a
+//!   10 MB file.
+
+#[path = "../tests/integration/cli.rs"]
+mod cli;
+#[path = "../tests/integration/support.rs"]
+mod support;
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::fs::File;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use codestar_reconcile::emulator::Config;
+use codestar_reconcile::live::{LiveConnection, LiveHost, Snapshot};
+use codestar_reconcile::plan::{Options, plan_target};
+use codestar_reconcile::resource::{ProviderType, STACK_TAG, Tags};
+use codestar_reconcile::spec::{self, ConnectionSource, Target};
+
+use cli::{Workdir, against, fleet, run};
+use support::Sandbox;
+
+const LATENCY_MS: u64 = 25;
+/// The tool's default `--concurrency`.
+const CONCURRENCY: usize = 8;
+/// `ListConnections`/`ListHosts` page size the tool asks for.
+const PAGE: usize = 100;
+const RUNS: usize = 3;
+/// Enough Regions for a 20-target fleet: one emulator serves one account,
+/// so the fleet's targets are Regions of it.
+const REGIONS: [&str; 20] = [
+    "us-east-1",
+    "us-east-2",
+    "us-west-1",
+    "us-west-2",
+    "eu-west-1",
+    "eu-west-2",
+    "eu-west-3",
+    "eu-central-1",
+    "eu-north-1",
+    "eu-south-1",
+    "ap-south-1",
+    "ap-northeast-1",
+    "ap-northeast-2",
+    "ap-northeast-3",
+    "ap-southeast-1",
+    "ap-southeast-2",
+    "ca-central-1",
+    "sa-east-1",
+    "me-south-1",
+    "af-south-1",
+];
+
+fn main() {
+    // `cargo bench` passes `--bench`; a filter argument picks sections.
+    let filter: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| !a.starts_with("--"))
+        .collect();
+    let wanted = |section: &str| filter.is_empty() || filter.iter().any(|f| section.contains(f));
+    let mut report = String::new();
+    let mut peak_rss = Vec::new();
+
+    if wanted("plan") {
+        let mut rows = Vec::new();
+        for per_target in [30, 300] {
+            for targets in [1, 20] {
+                let row = plan_scenario(per_target, targets);
+                eprintln!(
+                    "plan {per_target}×{targets}: {:.3} s",
+                    row.wall.as_secs_f64()
+                );
+                rows.push(row);
+            }
+        }
+        report.push_str(&plan_table(&rows));
+        peak_rss.extend(
+            rows.iter()
+                .map(|r| (format!("plan {}×{}", r.per_target, r.targets), r.rss_kib)),
+        );
+    }
+    if wanted("apply") {
+        let apply = apply_scenario(250, 10);
+        report.push_str(&apply.describe());
+        peak_rss.push(("apply 250 creates".to_owned(), apply.rss_kib));
+    }
+    if wanted("pure") {
+        report.push_str(&pure_planning(10_000));
+    }
+    if wanted("bad") {
+        let (text, rss) = bad_inputs();
+        report.push_str(&text);
+        peak_rss.extend(rss);
+    }
+    if let Some((what, kib)) = peak_rss.iter().max_by_key(|(_, kib)| *kib) {
+        let _ = writeln!(
+            report,
+            "\npeak RSS of any run: {:.1} MiB ({what}); target ≤ 64 MiB {}",
+            mib(*kib),
+            mark(mib(*kib) <= 64.0)
+        );
+    }
+    println!("\n{report}");
+}
+
+/// One finished run of the binary.
+struct Measured {
+    code: i32,
+    wall: Duration,
+    rss_kib: u64,
+    stderr: String,
+}
+
+/// Run `cmd` to the end, with its wall time and peak resident set size.
+#[expect(
+    clippy::zombie_processes,
+    reason = "the child is reaped by wait4, which std's wait cannot replace: it does not report rusage"
+)]
+fn measure(mut cmd: Command) -> Measured {
+    let stderr_path = tempfile::NamedTempFile::new().expect("a temp file");
+    let stderr = File::create(stderr_path.path()).expect("open stderr file");
+    cmd.stdout(Stdio::null()).stderr(stderr);
+    let started = Instant::now();
+    let child = cmd.spawn().expect("start codestar-reconcile");
+    let pid = libc::pid_t::try_from(child.id()).expect("a pid fits pid_t");
+    let mut status = 0;
+    // SAFETY: rusage is plain old data; zeroed is a valid value for it.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: `pid` is our own child, not yet waited for (std's `Child` only
+    // reaps in `wait`, which is never called); the pointers are to locals.
+    let reaped = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
+    let wall = started.elapsed();
+    assert_eq!(
+        reaped,
+        pid,
+        "wait4 failed: {}",
+        std::io::Error::last_os_error()
+    );
+    let code = if libc::WIFEXITED(status) {
+        libc::WEXITSTATUS(status)
+    } else {
+        -1
+    };
+    Measured {
+        code,
+        wall,
+        // Linux reports kibibytes.
+        rss_kib: u64::try_from(usage.ru_maxrss).unwrap_or(0),
+        stderr: std::fs::read_to_string(stderr_path.path()).unwrap_or_default(),
+    }
+}
+
+fn expect_success(what: &str, m: &Measured) {
+    assert_eq!(m.code, 0, "{what} failed (exit {}):\n{}", m.code, m.stderr);
+}
+
+fn mib(kib: u64) -> f64 {
+    kib as f64 / 1024.0
+}
+
+fn mark(ok: bool) -> &'static str {
+    if ok { "✓" } else { "✗ (missed)" }
+}
+
+/// Calls per operation between two readings of the emulator's counters.
+fn calls_since(
+    before: &BTreeMap<String, u64>,
+    after: &BTreeMap<String, u64>,
+) -> BTreeMap<String, u64> {
+    after
+        .iter()
+        .map(|(op, n)| (op.clone(), n - before.get(op).copied().unwrap_or(0)))
+        .filter(|(_, n)| *n > 0)
+        .collect()
+}
+
+struct PlanRow {
+    per_target: usize,
+    targets: usize,
+    /// Median of [`RUNS`].
+    wall: Duration,
+    floor: Duration,
+    /// Calls of one run, by operation.
+    calls: BTreeMap<String, u64>,
+    rss_kib: u64,
+}
+
+/// `per_target` resources in each of `targets` Regions: one host per five
+/// connections, as a GHES-heavy fleet would have.
+fn plan_scenario(per_target: usize, targets: usize) -> PlanRow {
+    let hosts = per_target / 6;
+    let connections = per_target - hosts;
+    let sandbox = Sandbox::with_config(Config {
+        max_hosts: hosts * targets,
+        ..Config::default()
+    });
+    let work = Workdir::new();
+    for region in &REGIONS[..targets] {
+        work.write(
+            &format!("fleet/{region}.yaml"),
+            &fleet("fleet", region, connections, hosts),
+        );
+    }
+    // Fill the account fast, then slow every call down.
+    run(
+        work.path(),
+        &sandbox,
+        &["apply", "-f", "fleet", "--auto-approve"],
+    )
+    .expect(0);
+    sandbox.set_faults(serde_json::json!({ "latency_ms": LATENCY_MS }));
+
+    let mut walls = Vec::new();
+    let mut calls = BTreeMap::new();
+    let mut rss_kib = 0;
+    for _ in 0..RUNS {
+        let before = sandbox.calls();
+        let m = measure(against(
+            work.path(),
+            &sandbox,
+            &["plan", "-f", "fleet", "--detailed-exitcode"],
+        ));
+        expect_success("plan of an applied fleet", &m);
+        calls = calls_since(&before, &sandbox.calls());
+        walls.push(m.wall);
+        rss_kib = rss_kib.max(m.rss_kib);
+    }
+    walls.sort();
+    let pages = connections.div_ceil(PAGE).max(hosts.div_ceil(PAGE));
+    let rounds = pages + per_target.div_ceil(CONCURRENCY);
+    PlanRow {
+        per_target,
+        targets,
+        wall: walls[RUNS / 2],
+        floor: Duration::from_millis(LATENCY_MS * rounds as u64),
+        calls,
+        rss_kib,
+    }
+}
+
+fn plan_table(rows: &[PlanRow]) -> String {
+    let mut out = format!(
+        "plan of an applied fleet (no changes), emulator at {LATENCY_MS} ms per call, --concurrency {CONCURRENCY}, median of {RUNS} runs\n\n"
+    );
+    out.push_str("| resources/target | targets | wall | floor | wall/floor | vs 1 target | API calls per run | peak RSS |\n");
+    out.push_str("|---:|---:|---:|---:|---:|---:|:---|---:|\n");
+    for row in rows {
+        let one = rows
+            .iter()
+            .find(|r| r.per_target == row.per_target && r.targets == 1)
+            .expect("every size has a one-target row");
+        let ratio = row.wall.as_secs_f64() / row.floor.as_secs_f64();
+        let fleet = row.wall.as_secs_f64() / one.wall.as_secs_f64();
+        let calls: Vec<String> = row
+            .calls
+            .iter()
+            .map(|(op, n)| format!("{op} {n}"))
+            .collect();
+        let _ = writeln!(
+            out,
+            "| {} | {} | {:.3} s | {:.3} s | {:.2}× | {} | {} | {:.1} MiB |",
+            row.per_target,
+            row.targets,
+            row.wall.as_secs_f64(),
+            row.floor.as_secs_f64(),
+            ratio,
+            if row.targets == 1 {
+                "—".to_owned()
+            } else {
+                format!("{fleet:.2}×")
+            },
+            calls.join(", "),
+            mib(row.rss_kib),
+        );
+    }
+    for row in rows.iter().filter(|r| r.per_target == 300) {
+        let ratio = row.wall.as_secs_f64() / row.floor.as_secs_f64();
+        let _ = writeln!(
+            out,
+            "\n300 resources × {} target(s): {ratio:.2}× the floor; target ≤ 1.15× {}",
+            row.targets,
+            mark(ratio <= 1.15)
+        );
+    }
+    for per_target in [30, 300] {
+        let wall = |t: usize| {
+            rows.iter()
+                .find(|r| r.per_target == per_target && r.targets == t)
+                .map(|r| r.wall.as_secs_f64())
+                .unwrap_or(f64::NAN)
+        };
+        let ratio = wall(20) / wall(1);
+        let _ = writeln!(
+            out,
+            "{per_target} resources: 20 targets take {ratio:.2}× one target; target ≤ 1.5× {}",
+            mark(ratio <= 1.5)
+        );
+    }
+    out
+}
+
+struct ApplyRun {
+    creates: usize,
+    limit: u32,
+    wall: Duration,
+    /// First and last `CreateConnection` seen by the emulator.
+    create_phase: Duration,
+    create_attempts: u64,
+    calls: u64,
+    throttled: u64,
+    rss_kib: u64,
+}
+
+impl ApplyRun {
+    fn describe(&self) -> String {
+        let limit = f64::from(self.limit);
+        // n creates spaced evenly at the limit span (n - 1) intervals.
+        let create_rate = (self.creates - 1) as f64 / self.create_phase.as_secs_f64();
+        let accepted = self.calls - self.throttled;
+        let whole_rate = accepted as f64 / self.wall.as_secs_f64();
+        format!(
+            "\napply of {n} connection creates, emulator --throttle-rps {l} --latency-ms {LATENCY_MS}\n\n\
+             | phase | calls accepted | time | rate | rate / limit |\n\
+             |:---|---:|---:|---:|---:|\n\
+             | creates | {n} (+{thr} throttled) | {cp:.1} s | {cr:.2}/s | {crl:.0}% |\n\
+             | whole apply (read, name check, creates, verify) | {acc} (+{t} throttled) | {w:.1} s | {wr:.2}/s | {wrl:.0}% |\n\
+             \ncreate phase at {crl:.0}% of the throttle; target ≥ 85% {ok}; peak RSS {rss:.1} MiB\n",
+            n = self.creates,
+            l = self.limit,
+            thr = self.create_attempts - self.creates as u64,
+            cp = self.create_phase.as_secs_f64(),
+            cr = create_rate,
+            crl = 100.0 * create_rate / limit,
+            acc = accepted,
+            t = self.throttled,
+            w = self.wall.as_secs_f64(),
+            wr = whole_rate,
+            wrl = 100.0 * whole_rate / limit,
+            ok = mark(create_rate / limit >= 0.85),
+            rss = mib(self.rss_kib),
+        )
+    }
+}
+
+/// `creates` new connections against a throttled emulator, watching the
+/// emulator's counters to time the create phase from outside the tool.
+fn apply_scenario(creates: usize, limit: u32) -> ApplyRun {
+    let sandbox = Sandbox::with_config(Config {
+        latency_ms: LATENCY_MS,
+        throttle_rps: Some(limit),
+        ..Config::default()
+    });
+    let work = Workdir::new();
+    work.write("fleet.yaml", &fleet("fleet", "eu-west-1", creates, 0));
+    let cmd = against(
+        work.path(),
+        &sandbox,
+        &["apply", "-f", "fleet.yaml", "--auto-approve"],
+    );
+
+    let done = std::sync::atomic::AtomicBool::new(false);
+    let (m, first, last) = std::thread::scope(|scope| {
+        let watcher = scope.spawn(|| {
+            let (mut first, mut last, mut seen) = (None, None, 0);
+            while !done.load(std::sync::atomic::Ordering::Relaxed) {
+                let now = Instant::now();
+                let n = sandbox
+                    .calls()
+                    .get("CreateConnection")
+                    .copied()
+                    .unwrap_or(0);
+                if n > 0 && first.is_none() {
+                    first = Some(now);
+                }
+                if n > seen {
+                    seen = n;
+                    last = Some(now);
+                }
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            (first, last)
+        });
+        let m = measure(cmd);
+        done.store(true, std::sync::atomic::Ordering::Relaxed);
+        let (first, last) = watcher.join().expect("the watcher thread");
+        (m, first, last)
+    });
+    expect_success("apply of the creates", &m);
+    let calls = sandbox.calls();
+    let faults = sandbox.http("GET", "/_emulator/faults", &[], "").json();
+    let (Some(first), Some(last)) = (first, last) else {
+        panic!("the emulator saw no CreateConnection");
+    };
+    ApplyRun {
+        creates,
+        limit,
+        wall: m.wall,
+        create_phase: last - first,
+        create_attempts: calls.get("CreateConnection").copied().unwrap_or(0),
+        calls: calls.values().sum(),
+        throttled: faults["injected"]["throttled"].as_u64().unwrap_or(0),
+        rss_kib: m.rss_kib,
+    }
+}
+
+/// The planner alone over `total` resources: 250 per target (the most one
+/// Region holds), each target's account matching the file but for a tag on
+/// every tenth connection and one resource to delete.
+fn pure_planning(total: usize) -> String {
+    let per_target = 250;
+    let hosts = 50;
+    let work = Workdir::new();
+    let files: Vec<PathBuf> = (0..total.div_ceil(per_target))
+        .map(|i| {
+            let mut text = fleet(&format!("s{i}"), "eu-west-1", per_target - hosts, hosts);
+            // Every target a distinct account, so the loader accepts the set.
+            text.push_str(&format!(
+                "account_id: \"{:012}\"\n",
+                100_000_000_000u64 + i as u64
+            ));
+            work.write(&format!("t{i}.yaml"), &text)
+        })
+        .collect();
+    let targets =
+        spec::load(&files).unwrap_or_else(|e| panic!("the generated fleet is valid: {e:?}"));
+    let snapshots: Vec<Snapshot> = targets.iter().map(live_matching).collect();
+    let resources: usize = snapshots
+        .iter()
+        .map(|s| s.connections.len() + s.hosts.len())
+        .sum();
+
+    let options = Options::default();
+    let mut times = Vec::new();
+    let mut changes = 0;
+    for _ in 0..21 {
+        let started = Instant::now();
+        let plans: Vec<_> = targets
+            .iter()
+            .zip(&snapshots)
+            .map(|(t, s)| plan_target(t, s, &t.stack, &options))
+            .collect();
+        times.push(started.elapsed());
+        changes = plans.iter().map(|p| p.changes.len()).sum();
+        std::hint::black_box(plans);
+    }
+    times.sort();
+    let median = times[times.len() / 2];
+    let ms = median.as_secs_f64() * 1000.0;
+    format!(
+        "\npure planning: {resources} live resources in {} targets, {changes} changes, median of {} runs: {ms:.2} ms; target ≤ 20 ms {}\n",
+        targets.len(),
+        times.len(),
+        mark(ms <= 20.0)
+    )
+}
+
+/// What the account holds when a past apply made `target`, then someone
+/// retagged every tenth connection and the file dropped nothing but one
+/// extra connection appeared.
+fn live_matching(target: &Target) -> Snapshot {
+    let account = target.account_id.clone().unwrap_or_default();
+    let owned = |extra: &[(&str, &str)]| {
+        let mut tags: Tags = extra
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+        tags.insert(STACK_TAG.to_owned(), target.stack.clone());
+        tags
+    };
+    let hosts: Vec<LiveHost> = target
+        .hosts
+        .iter()
+        .enumerate()
+        .map(|(i, h)| LiveHost {
+            arn: format!(
+                "arn:aws:codestar-connections:eu-west-1:{account}:host/{}-{i:08x}",
+                h.name
+            ),
+            name: h.name.clone(),
+            provider_type: h.provider_type.as_str().to_owned(),
+            provider_endpoint: h.provider_endpoint.clone(),
+            vpc: h.vpc.clone(),
+            status: "AVAILABLE".to_owned(),
+            status_message: None,
+            tags: {
+                let mut tags = h.tags.clone();
+                tags.extend(owned(&[]));
+                tags
+            },
+        })
+        .collect();
+    let host_arn = |name: &str| hosts.iter().find(|h| h.name == name).map(|h| h.arn.clone());
+    let mut connections: Vec<LiveConnection> = target
+        .connections
+        .iter()
+        .enumerate()
+        .map(|(i, c)| {
+            let mut tags = c.tags.clone();
+            if i % 10 == 0 {
+                tags.insert("n".to_owned(), "changed".to_owned());
+            }
+            tags.extend(owned(&[]));
+            LiveConnection {
+                arn: format!("arn:aws:codestar-connections:eu-west-1:{account}:connection/{i:08x}-0000-0000-0000-000000000000"),
+                name: c.name.clone(),
+                provider_type: match &c.source {
+                    ConnectionSource::Provider(p) => p.as_str(),
+                    ConnectionSource::Host(_) | ConnectionSource::HostArn(_) => {
+                        ProviderType::GitHubEnterpriseServer.as_str()
+                    }
+                }
+                .to_owned(),
+                host_arn: match &c.source {
+                    ConnectionSource::Host(name) => host_arn(name),
+                    ConnectionSource::HostArn(arn) => Some(arn.clone()),
+                    ConnectionSource::Provider(_) => None,
+                },
+                status: "AVAILABLE".to_owned(),
+                tags,
+            }
+        })
+        .collect();
+    connections.push(LiveConnection {
+        arn: format!("arn:aws:codestar-connections:eu-west-1:{account}:connection/ffffffff-0000-0000-0000-000000000000"),
+        name: "removed-from-the-file".to_owned(),
+        provider_type: "GitHub".to_owned(),
+        host_arn: None,
+        status: "AVAILABLE".to_owned(),
+        tags: owned(&[]),
+    });
+    Snapshot { connections, hosts }
+}
+
+/// The binary rejecting the two inputs built to be slow, by wall time.
+fn bad_inputs() -> (String, Vec<(String, u64)>) {
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let work = Workdir::new();
+    let big = work.write("ten-megabytes.yaml", &{
+        let mut text = String::from("version: 1\nstack: big\nconnections:\n");
+        while text.len() < 10 * 1024 * 1024 {
+            text.push_str("  - name: c\n    provider_type: GitHub\n");
+        }
+        text
+    });
+    let mut out = String::from(
+        "\nrejecting bad input (`validate`, whole process)\n\n| file | exit | wall | target |\n|:---|---:|---:|---:|\n",
+    );
+    let mut rss = Vec::new();
+    for (name, path) in [
+        ("alias bomb", repo.join("tests/bad-inputs/alias-bomb.yaml")),
+        ("10 MB file", big),
+    ] {
+        let m = measure({
+            let mut cmd = cli::command(work.path());
+            cmd.arg("validate").arg("-f").arg(&path);
+            cmd
+        });
+        assert_eq!(m.code, 1, "{name} should be refused:\n{}", m.stderr);
+        let ms = m.wall.as_secs_f64() * 1000.0;
+        let _ = writeln!(
+            out,
+            "| {name} | {} | {ms:.0} ms | < 1000 ms {} |",
+            m.code,
+            mark(ms < 1000.0)
+        );
+        rss.push((format!("validate {name}"), m.rss_kib));
+    }
+    (out, rss)
+}
