@@ -102,17 +102,40 @@ impl fmt::Display for ProviderType {
 /// ARNs of this service come with two service prefixes (`codestar-connections`
 /// and the newer `codeconnections`) naming the same resource.
 pub mod arn {
-    const OLD: &str = ":codestar-connections:";
-    const NEW: &str = ":codeconnections:";
+    const OLD: &str = "codestar-connections";
+    const NEW: &str = "codeconnections";
+
+    /// An ARN as a comparable, hashable value that is equal for both
+    /// service prefixes, without allocating: the ARN around its service
+    /// field (`arn:aws`, service, `:region:...`), the service normalised to
+    /// the old prefix; the whole text when it is not shaped like an ARN.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+    pub struct Key<'a>(&'a str, &'a str, &'a str);
+
+    pub fn key(arn: &str) -> Key<'_> {
+        let bytes = arn.as_bytes();
+        let mut colons = (0..bytes.len()).filter(|&i| bytes[i] == b':');
+        match (colons.next(), colons.next(), colons.next()) {
+            (Some(_), Some(start), Some(end)) => {
+                let service = &arn[start + 1..end];
+                let service = if service == NEW { OLD } else { service };
+                Key(&arn[..start], service, &arn[end..])
+            }
+            _ => Key(arn, "", ""),
+        }
+    }
 
     /// The ARN with its service prefix normalised, for comparisons only.
     pub fn canonical(arn: &str) -> String {
-        arn.replacen(NEW, OLD, 1)
+        match key(arn) {
+            Key(whole, "", "") => whole.to_owned(),
+            Key(before, service, after) => format!("{before}:{service}{after}"),
+        }
     }
 
     /// Whether two ARNs name the same resource, whatever their prefix.
     pub fn same(a: &str, b: &str) -> bool {
-        a == b || canonical(a) == canonical(b)
+        a == b || key(a) == key(b)
     }
 
     /// The account id field of an ARN, if it has one.
@@ -136,6 +159,11 @@ mod tests {
         let new = "arn:aws:codeconnections:eu-west-1:123456789012:host/ghes-0123abcd";
         assert!(arn::same(old, new));
         assert!(!arn::same(old, &old.replace("0123abcd", "0123abce")));
+        assert!(!arn::same(old, &old.replace("eu-west-1", "eu-west-2")));
+        assert_eq!(arn::canonical(new), old);
+        assert_eq!(arn::canonical(old), old);
+        assert_eq!(arn::canonical("not-an-arn"), "not-an-arn");
+        assert!(!arn::same("not-an-arn", "not:an:arn"));
         assert_eq!(arn::region(new), Some("eu-west-1"));
         assert_eq!(arn::account(new), Some("123456789012"));
     }

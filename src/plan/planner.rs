@@ -1,7 +1,7 @@
 //! Desired state × live snapshot → changes and refusals. Pure: no client, no
 //! clock, no environment, so it is tested case by case and by property.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use crate::live::{LiveConnection, LiveHost, Ownership, Snapshot, is_protected, ownership};
 use crate::resource::{Kind, PROTECT_TAG, STACK_TAG, Tags, arn, is_aws_tag};
@@ -45,6 +45,7 @@ pub fn plan_target(target: &Target, live: &Snapshot, label: &str, opts: &Options
             ..TargetPlan::default()
         },
         hosts: BTreeMap::new(),
+        index: Index::new(target, live),
     };
     for host in &target.hosts {
         planner.plan_host(host);
@@ -71,6 +72,52 @@ struct Planner<'a> {
     opts: &'a Options,
     out: TargetPlan,
     hosts: BTreeMap<&'a str, HostResolution>,
+    index: Index<'a>,
+}
+
+/// The lookups the planner makes for every resource, built once per target
+/// so that planning stays linear in the size of the fleet.
+struct Index<'a> {
+    /// The first live connection of each name (the service keeps them
+    /// unique).
+    connections_by_name: HashMap<&'a str, &'a LiveConnection>,
+    /// Live hosts of each name, in snapshot order: host names may repeat.
+    hosts_by_name: HashMap<&'a str, Vec<&'a LiveHost>>,
+    hosts_by_arn: HashMap<arn::Key<'a>, &'a LiveHost>,
+    /// Names the file declares, by kind.
+    file_connections: HashSet<&'a str>,
+    file_hosts: HashSet<&'a str>,
+}
+
+impl<'a> Index<'a> {
+    fn new(target: &'a Target, live: &'a Snapshot) -> Index<'a> {
+        let mut connections_by_name = HashMap::new();
+        for c in &live.connections {
+            connections_by_name.entry(c.name.as_str()).or_insert(c);
+        }
+        let mut hosts_by_name: HashMap<&str, Vec<&LiveHost>> = HashMap::new();
+        for h in &live.hosts {
+            hosts_by_name.entry(h.name.as_str()).or_default().push(h);
+        }
+        Index {
+            connections_by_name,
+            hosts_by_name,
+            hosts_by_arn: live.hosts.iter().map(|h| (arn::key(&h.arn), h)).collect(),
+            file_connections: target.connections.iter().map(|c| c.name.as_str()).collect(),
+            file_hosts: target.hosts.iter().map(|h| h.name.as_str()).collect(),
+        }
+    }
+
+    fn host(&self, host_arn: &str) -> Option<&'a LiveHost> {
+        self.hosts_by_arn.get(&arn::key(host_arn)).copied()
+    }
+
+    fn file_names(&self, kind: Kind, name: &str) -> bool {
+        match kind {
+            Kind::Connection => self.file_connections.contains(name),
+            Kind::Host => self.file_hosts.contains(name),
+        }
+    }
 }
 
 impl<'a> Planner<'a> {
@@ -153,12 +200,12 @@ impl<'a> Planner<'a> {
     }
 
     fn plan_host(&mut self, host: &'a spec::Host) {
-        let same_name: Vec<&LiveHost> = self
-            .live
-            .hosts
-            .iter()
-            .filter(|l| l.name == host.name)
-            .collect();
+        let same_name = self
+            .index
+            .hosts_by_name
+            .get(host.name.as_str())
+            .cloned()
+            .unwrap_or_default();
         let resolution = match same_name.as_slice() {
             [] => {
                 let mut change = self.change(
@@ -274,8 +321,7 @@ impl<'a> Planner<'a> {
                 Some(HostResolution::Unresolved) | None => return,
             },
             ConnectionSource::HostArn(host_arn) => {
-                let Some(host) = self.live.hosts.iter().find(|h| arn::same(&h.arn, host_arn))
-                else {
+                let Some(host) = self.index.host(host_arn) else {
                     self.refuse(Refusal::host_not_found(
                         self.label,
                         &connection.name,
@@ -293,10 +339,10 @@ impl<'a> Planner<'a> {
         };
 
         let Some(live) = self
-            .live
-            .connections
-            .iter()
-            .find(|l| l.name == connection.name)
+            .index
+            .connections_by_name
+            .get(connection.name.as_str())
+            .copied()
         else {
             let mut change = self.change(
                 Action::Create,
@@ -322,21 +368,6 @@ impl<'a> Planner<'a> {
         ) else {
             return;
         };
-
-        let before = self.live_connection_state(live);
-        let after = wanted.state(desired_tags(
-            &connection.tags,
-            self.stack(),
-            connection.protect,
-            Some(&live.tags),
-        ));
-        let mut change = self.change(
-            Action::Update,
-            Kind::Connection,
-            &connection.name,
-            String::new(),
-        );
-        change.arn = Some(live.arn.clone());
 
         let mut fields = Vec::new();
         let mut why = Vec::new();
@@ -375,8 +406,27 @@ impl<'a> Planner<'a> {
                 ));
             }
         }
-        change.before = Some(before);
-        change.after = Some(after);
+        let desired = desired_tags(
+            &connection.tags,
+            self.stack(),
+            connection.protect,
+            Some(&live.tags),
+        );
+        let tags = tag_changes(&desired, &live.tags);
+        // Most of a fleet matches its file: decide that before building the
+        // change, whose states copy every field and tag.
+        if fields.is_empty() && tags.is_empty() && !adopting {
+            return;
+        }
+        let mut change = self.change(
+            Action::Update,
+            Kind::Connection,
+            &connection.name,
+            String::new(),
+        );
+        change.arn = Some(live.arn.clone());
+        change.before = Some(self.live_connection_state(live));
+        change.after = Some(wanted.state(desired));
 
         if !fields.is_empty() {
             change.replace_fields = fields;
@@ -387,8 +437,7 @@ impl<'a> Planner<'a> {
             self.replace(change, &live.tags, connection.protect == Some(true));
             return;
         }
-        let after_tags = &change.after.as_ref().expect("set above").tags;
-        change.tags = tag_changes(after_tags, &live.tags);
+        change.tags = tags;
         if adopting {
             change.action = Action::Adopt;
             change.reason = adopt_reason(if change.tags.is_empty() {
@@ -404,23 +453,17 @@ impl<'a> Planner<'a> {
     }
 
     fn host_provider(&self, host_arn: &str) -> Option<String> {
-        self.live
-            .hosts
-            .iter()
-            .find(|h| arn::same(&h.arn, host_arn))
-            .map(|h| h.provider_type.clone())
+        self.index.host(host_arn).map(|h| h.provider_type.clone())
     }
 
     fn live_connection_state(&self, live: &LiveConnection) -> State {
         State {
             provider_type: Some(live.provider_type.clone()),
-            host: live.host_arn.as_deref().and_then(|a| {
-                self.live
-                    .hosts
-                    .iter()
-                    .find(|h| arn::same(&h.arn, a))
-                    .map(|h| h.name.clone())
-            }),
+            host: live
+                .host_arn
+                .as_deref()
+                .and_then(|a| self.index.host(a))
+                .map(|h| h.name.clone()),
             host_arn: live.host_arn.clone(),
             status: Some(live.status.clone()),
             tags: live.tags.clone(),
@@ -432,30 +475,38 @@ impl<'a> Planner<'a> {
     /// protected.
     fn plan_deletes(&mut self) {
         let stack = self.stack();
-        let connections = self.live.connections.iter().map(|live| {
-            (
-                Kind::Connection,
-                &live.name,
-                &live.arn,
-                &live.tags,
-                self.live_connection_state(live),
-            )
-        });
-        let hosts = self.live.hosts.iter().map(|live| {
-            (
-                Kind::Host,
-                &live.name,
-                &live.arn,
-                &live.tags,
-                live_host_state(live),
-            )
-        });
-        let gone: Vec<_> = connections
-            .chain(hosts)
-            .filter(|(kind, name, _, tags, _)| {
-                ownership(tags, stack) == Ownership::Managed && !self.target.names(*kind, name)
-            })
-            .collect();
+        let gone = |kind: Kind, name: &str, tags: &Tags| {
+            ownership(tags, stack) == Ownership::Managed && !self.index.file_names(kind, name)
+        };
+        let connections = self
+            .live
+            .connections
+            .iter()
+            .filter(|live| gone(Kind::Connection, &live.name, &live.tags))
+            .map(|live| {
+                (
+                    Kind::Connection,
+                    &live.name,
+                    &live.arn,
+                    &live.tags,
+                    self.live_connection_state(live),
+                )
+            });
+        let hosts = self
+            .live
+            .hosts
+            .iter()
+            .filter(|live| gone(Kind::Host, &live.name, &live.tags))
+            .map(|live| {
+                (
+                    Kind::Host,
+                    &live.name,
+                    &live.arn,
+                    &live.tags,
+                    live_host_state(live),
+                )
+            });
+        let gone: Vec<_> = connections.chain(hosts).collect();
         for (kind, name, arn, tags, before) in gone {
             if is_protected(tags) {
                 self.refuse(Refusal::protected(self.label, kind, name, arn, "deleted"));
