@@ -69,6 +69,10 @@ const REGIONS: [&str; 20] = [
 ];
 
 fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    if args.get(1).map(String::as_str) == Some(MEASURE_CHILD) {
+        measure_child(&args[2], &args[3..]);
+    }
     // `cargo bench` passes `--bench`; a filter argument picks sections.
     let filter: Vec<String> = std::env::args()
         .skip(1)
@@ -124,21 +128,71 @@ fn main() {
 struct Measured {
     code: i32,
     wall: Duration,
+    /// User plus system CPU time of the child.
+    cpu: Duration,
     rss_kib: u64,
     stderr: String,
 }
 
 /// Run `cmd` to the end, with its wall time and peak resident set size.
-#[expect(
-    clippy::zombie_processes,
-    reason = "the child is reaped by wait4, which std's wait cannot replace: it does not report rusage"
-)]
-fn measure(mut cmd: Command) -> Measured {
+///
+/// Through a fresh copy of this bench (`--measure-child`): a child's
+/// `ru_maxrss` starts from its parent's size at fork, and this process holds
+/// the emulator and thousands of resources. The copy is small when it forks.
+fn measure(cmd: Command) -> Measured {
     let stderr_path = tempfile::NamedTempFile::new().expect("a temp file");
     let stderr = File::create(stderr_path.path()).expect("open stderr file");
-    cmd.stdout(Stdio::null()).stderr(stderr);
+    let mut via = Command::new(std::env::current_exe().expect("the bench's own path"));
+    via.arg(MEASURE_CHILD)
+        .arg(cmd.get_program())
+        .args(cmd.get_args());
+    via.env_clear();
+    for (key, value) in cmd.get_envs() {
+        if let Some(value) = value {
+            via.env(key, value);
+        }
+    }
+    if let Some(dir) = cmd.get_current_dir() {
+        via.current_dir(dir);
+    }
+    let out = via
+        .stderr(stderr)
+        .stdin(Stdio::null())
+        .output()
+        .expect("run the measuring copy of the bench");
+    let report = String::from_utf8_lossy(&out.stdout);
+    let fields: Vec<u64> = report
+        .split_whitespace()
+        .map(|f| {
+            f.parse()
+                .unwrap_or_else(|_| panic!("measure report: {report:?}"))
+        })
+        .collect();
+    let [code, nanos, cpu_micros, rss_kib] = fields[..] else {
+        panic!("measure report: {report:?}");
+    };
+    Measured {
+        code: i32::try_from(code).unwrap_or(-1),
+        wall: Duration::from_nanos(nanos),
+        cpu: Duration::from_micros(cpu_micros),
+        rss_kib,
+        stderr: std::fs::read_to_string(stderr_path.path()).unwrap_or_default(),
+    }
+}
+
+/// The first argument that turns this bench into [`measure`]'s helper.
+const MEASURE_CHILD: &str = "--measure-child";
+
+/// `--measure-child PROGRAM ARGS...`: run it (stdout discarded, stderr
+/// inherited) and print `exit-code wall-ns cpu-µs peak-rss-kib`. The
+/// child is reaped by `wait4`, not std's `wait`, which reports no rusage.
+fn measure_child(program: &str, args: &[String]) -> ! {
     let started = Instant::now();
-    let child = cmd.spawn().expect("start codestar-reconcile");
+    let child = Command::new(program)
+        .args(args)
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap_or_else(|e| panic!("start {program}: {e}"));
     let pid = libc::pid_t::try_from(child.id()).expect("a pid fits pid_t");
     let mut status = 0;
     // SAFETY: rusage is plain old data; zeroed is a valid value for it.
@@ -147,24 +201,17 @@ fn measure(mut cmd: Command) -> Measured {
     // reaps in `wait`, which is never called); the pointers are to locals.
     let reaped = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
     let wall = started.elapsed();
-    assert_eq!(
-        reaped,
-        pid,
-        "wait4 failed: {}",
-        std::io::Error::last_os_error()
-    );
+    assert_eq!(reaped, pid, "wait4: {}", std::io::Error::last_os_error());
     let code = if libc::WIFEXITED(status) {
         libc::WEXITSTATUS(status)
     } else {
-        -1
+        255
     };
-    Measured {
-        code,
-        wall,
-        // Linux reports kibibytes.
-        rss_kib: u64::try_from(usage.ru_maxrss).unwrap_or(0),
-        stderr: std::fs::read_to_string(stderr_path.path()).unwrap_or_default(),
-    }
+    let micros = |t: libc::timeval| t.tv_sec * 1_000_000 + t.tv_usec;
+    let cpu = micros(usage.ru_utime) + micros(usage.ru_stime);
+    // Linux reports kibibytes.
+    println!("{code} {} {cpu} {}", wall.as_nanos(), usage.ru_maxrss);
+    std::process::exit(0);
 }
 
 fn expect_success(what: &str, m: &Measured) {
@@ -196,6 +243,8 @@ struct PlanRow {
     targets: usize,
     /// Median of [`RUNS`].
     wall: Duration,
+    /// CPU time of the median run.
+    cpu: Duration,
     floor: Duration,
     /// Calls of one run, by operation.
     calls: BTreeMap<String, u64>,
@@ -227,7 +276,7 @@ fn plan_scenario(per_target: usize, targets: usize) -> PlanRow {
     .expect(0);
     sandbox.set_faults(serde_json::json!({ "latency_ms": LATENCY_MS }));
 
-    let mut walls = Vec::new();
+    let mut runs = Vec::new();
     let mut calls = BTreeMap::new();
     let mut rss_kib = 0;
     for _ in 0..RUNS {
@@ -239,16 +288,18 @@ fn plan_scenario(per_target: usize, targets: usize) -> PlanRow {
         ));
         expect_success("plan of an applied fleet", &m);
         calls = calls_since(&before, &sandbox.calls());
-        walls.push(m.wall);
         rss_kib = rss_kib.max(m.rss_kib);
+        runs.push((m.wall, m.cpu));
     }
-    walls.sort();
+    runs.sort();
+    let (wall, cpu) = runs[RUNS / 2];
     let pages = connections.div_ceil(PAGE).max(hosts.div_ceil(PAGE));
     let rounds = pages + per_target.div_ceil(CONCURRENCY);
     PlanRow {
         per_target,
         targets,
-        wall: walls[RUNS / 2],
+        wall,
+        cpu,
         floor: Duration::from_millis(LATENCY_MS * rounds as u64),
         calls,
         rss_kib,
@@ -259,8 +310,8 @@ fn plan_table(rows: &[PlanRow]) -> String {
     let mut out = format!(
         "plan of an applied fleet (no changes), emulator at {LATENCY_MS} ms per call, --concurrency {CONCURRENCY}, median of {RUNS} runs\n\n"
     );
-    out.push_str("| resources/target | targets | wall | floor | wall/floor | vs 1 target | API calls per run | peak RSS |\n");
-    out.push_str("|---:|---:|---:|---:|---:|---:|:---|---:|\n");
+    out.push_str("| resources/target | targets | wall | floor | wall/floor | vs 1 target | CPU | API calls per run | peak RSS |\n");
+    out.push_str("|---:|---:|---:|---:|---:|---:|---:|:---|---:|\n");
     for row in rows {
         let one = rows
             .iter()
@@ -275,7 +326,7 @@ fn plan_table(rows: &[PlanRow]) -> String {
             .collect();
         let _ = writeln!(
             out,
-            "| {} | {} | {:.3} s | {:.3} s | {:.2}× | {} | {} | {:.1} MiB |",
+            "| {} | {} | {:.3} s | {:.3} s | {:.2}× | {} | {:.2} s | {} | {:.1} MiB |",
             row.per_target,
             row.targets,
             row.wall.as_secs_f64(),
@@ -286,6 +337,7 @@ fn plan_table(rows: &[PlanRow]) -> String {
             } else {
                 format!("{fleet:.2}×")
             },
+            row.cpu.as_secs_f64(),
             calls.join(", "),
             mib(row.rss_kib),
         );

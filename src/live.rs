@@ -153,7 +153,7 @@ async fn read_connections(client: &Client, permits: Arc<Semaphore>) -> Result<Ve
                     .unwrap_or_default(),
                 tags: Tags::new(),
             };
-            spawn_tag_read(&mut reads, client, &permits, index, connection);
+            spawn_tag_read(&mut reads, client, &permits, index, connection).await;
             index += 1;
         }
     }
@@ -188,7 +188,7 @@ async fn read_hosts(client: &Client, permits: Arc<Semaphore>) -> Result<Vec<Live
                 status_message: h.status_message().map(str::to_owned),
                 tags: Tags::new(),
             };
-            spawn_tag_read(&mut reads, client, &permits, index, host);
+            spawn_tag_read(&mut reads, client, &permits, index, host).await;
             index += 1;
         }
     }
@@ -219,20 +219,24 @@ impl Tagged for LiveHost {
     }
 }
 
-fn spawn_tag_read<T: Tagged>(
+/// Start reading `resource`'s tags once a permit is free. Waiting here,
+/// not inside the task, keeps at most `concurrency` requests (and their
+/// sizeable SDK futures) alive per target instead of one per resource.
+async fn spawn_tag_read<T: Tagged>(
     reads: &mut JoinSet<Result<(usize, Option<T>)>>,
     client: &Client,
     permits: &Arc<Semaphore>,
     index: usize,
     mut resource: T,
 ) {
+    let permit = permits
+        .clone()
+        .acquire_owned()
+        .await
+        .expect("the semaphore is never closed");
     let client = client.clone();
-    let permits = permits.clone();
     reads.spawn(async move {
-        let _permit = permits
-            .acquire_owned()
-            .await
-            .expect("the semaphore is never closed");
+        let _permit = permit;
         match read_tags(&client, resource.arn()).await? {
             Some(tags) => {
                 resource.set_tags(tags);
