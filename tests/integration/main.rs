@@ -1,10 +1,13 @@
 mod cli;
 mod collision;
+mod convergence;
 mod drift;
 mod emulator;
 mod faults;
 mod import;
+mod invariants;
 mod kit;
+mod scenario;
 mod support;
 mod validate;
 mod workflow;
