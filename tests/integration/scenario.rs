@@ -16,6 +16,19 @@ pub const STACK: &str = "platform";
 /// The stack that owns the foreign resources.
 pub const OTHER_STACK: &str = "other-team";
 
+/// How the proofs apply `stack.yaml`. The replace and delete-percentage
+/// guards have their own tests; here they would only turn random or large
+/// cases into refusals. The ownership and protection guards hold whatever
+/// the flags say.
+pub const APPLY: [&str; 6] = [
+    "apply",
+    "-f",
+    "stack.yaml",
+    "--auto-approve",
+    "--allow-replace",
+    "--force",
+];
+
 /// What a connection points at.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Source {
