@@ -53,18 +53,27 @@ pub fn command(dir: &Path) -> Command {
     cmd
 }
 
-/// Run the binary in `dir` against `sandbox` (region eu-west-1 unless the
-/// file pins another).
-pub fn run(dir: &Path, sandbox: &Sandbox, args: &[&str]) -> Run {
-    let output = command(dir)
-        .args(args)
+/// The binary in `dir` with `args`, pointed at `sandbox` (region eu-west-1
+/// unless the file pins another): what [`run`] runs, for tests that start
+/// and stop the process themselves.
+pub fn against(dir: &Path, sandbox: &Sandbox, args: &[&str]) -> Command {
+    let mut cmd = command(dir);
+    cmd.args(args)
         .args(["--endpoint-url", &sandbox.url()])
         .env("AWS_ACCESS_KEY_ID", ACCESS_KEY_ID)
         .env("AWS_SECRET_ACCESS_KEY", SECRET_ACCESS_KEY)
-        .env("AWS_REGION", "eu-west-1")
-        .output()
-        .expect("run codestar-reconcile");
-    Run::from(output)
+        .env("AWS_REGION", "eu-west-1");
+    cmd
+}
+
+/// Run the binary in `dir` against `sandbox` (region eu-west-1 unless the
+/// file pins another).
+pub fn run(dir: &Path, sandbox: &Sandbox, args: &[&str]) -> Run {
+    Run::from(
+        against(dir, sandbox, args)
+            .output()
+            .expect("run codestar-reconcile"),
+    )
 }
 
 /// Run the binary in `dir` with no endpoint at all (`--local`, `validate`).

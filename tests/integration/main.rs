@@ -1,6 +1,7 @@
 mod cli;
 mod collision;
 mod convergence;
+mod crash;
 mod drift;
 mod emulator;
 mod faults;
