@@ -1,11 +1,15 @@
 mod bad_inputs;
 mod cli;
 mod collision;
+mod convergence;
+mod crash;
 mod drift;
 mod emulator;
 mod faults;
 mod import;
+mod invariants;
 mod kit;
+mod scenario;
 mod support;
 mod validate;
 mod workflow;

@@ -1,0 +1,233 @@
+//! What every apply must leave true, whatever happened during it (faults,
+//! kills, restarts): read the account with the real SDK client, and compare
+//! it with what it was before.
+
+#![allow(dead_code)] // Each proof uses a different part of the checks.
+
+use std::collections::BTreeMap;
+use std::future::Future;
+use std::path::Path;
+use std::time::Duration;
+
+use aws_sdk_codestarconnections as codestar;
+use codestar_reconcile::resource::{Kind, PROTECT_TAG, STACK_TAG, Tags};
+
+use crate::cli::{json, run};
+use crate::scenario::{Desired, STACK};
+use crate::support::Sandbox;
+
+/// One live resource, every field the tool could change.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Resource {
+    pub kind: Kind,
+    pub name: String,
+    pub provider_type: String,
+    pub host_arn: Option<String>,
+    pub endpoint: Option<String>,
+    pub status: String,
+    pub tags: Tags,
+}
+
+/// An account and Region, by ARN.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Account {
+    pub resources: BTreeMap<String, Resource>,
+}
+
+impl Account {
+    /// How many resources of `kind` are called `name`.
+    pub fn count(&self, kind: Kind, name: &str) -> usize {
+        self.named(kind, name).count()
+    }
+
+    pub fn named<'a>(
+        &'a self,
+        kind: Kind,
+        name: &'a str,
+    ) -> impl Iterator<Item = (&'a String, &'a Resource)> {
+        self.resources
+            .iter()
+            .filter(move |(_, r)| r.kind == kind && r.name == name)
+    }
+
+    fn owned_by(&self, pick: impl Fn(&Resource) -> bool) -> Vec<(&String, &Resource)> {
+        self.resources.iter().filter(|(_, r)| pick(r)).collect()
+    }
+}
+
+/// Read every connection and host with their tags. Each call is retried
+/// until it succeeds, so this also reads through an emulator injecting
+/// faults.
+pub async fn read(client: &codestar::Client) -> Account {
+    let mut account = Account::default();
+    let mut token = None;
+    loop {
+        let page = retrying("ListConnections", || {
+            client
+                .list_connections()
+                .set_next_token(token.clone())
+                .send()
+        })
+        .await;
+        for c in page.connections() {
+            let arn = c.connection_arn().expect("an ARN").to_owned();
+            let resource = Resource {
+                kind: Kind::Connection,
+                name: c.connection_name().expect("a name").to_owned(),
+                provider_type: c.provider_type().expect("a provider").as_str().to_owned(),
+                host_arn: c.host_arn().map(str::to_owned),
+                endpoint: None,
+                status: c.connection_status().expect("a status").as_str().to_owned(),
+                tags: read_tags(client, &arn).await,
+            };
+            account.resources.insert(arn, resource);
+        }
+        token = page.next_token().map(str::to_owned);
+        if token.is_none() {
+            break;
+        }
+    }
+    loop {
+        let page = retrying("ListHosts", || {
+            client.list_hosts().set_next_token(token.clone()).send()
+        })
+        .await;
+        for h in page.hosts() {
+            let arn = h.host_arn().expect("an ARN").to_owned();
+            let resource = Resource {
+                kind: Kind::Host,
+                name: h.name().expect("a name").to_owned(),
+                provider_type: h.provider_type().expect("a provider").as_str().to_owned(),
+                host_arn: None,
+                endpoint: h.provider_endpoint().map(str::to_owned),
+                status: h.status().expect("a status").to_owned(),
+                tags: read_tags(client, &arn).await,
+            };
+            account.resources.insert(arn, resource);
+        }
+        token = page.next_token().map(str::to_owned);
+        if token.is_none() {
+            break;
+        }
+    }
+    account
+}
+
+async fn read_tags(client: &codestar::Client, arn: &str) -> Tags {
+    retrying("ListTagsForResource", || {
+        client.list_tags_for_resource().resource_arn(arn).send()
+    })
+    .await
+    .tags()
+    .iter()
+    .map(|t| (t.key().to_owned(), t.value().to_owned()))
+    .collect()
+}
+
+/// `call` until it succeeds: only injected faults make a read fail here.
+async fn retrying<T, E, F, Fut>(what: &str, mut call: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<T, E>>,
+    E: std::fmt::Debug,
+{
+    let mut last = None;
+    for _ in 0..50 {
+        match call().await {
+            Ok(value) => return value,
+            Err(e) => last = Some(e),
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("{what} failed 50 times; last: {last:?}")
+}
+
+/// Every way `after` breaks a promise the tool makes about `before`, for a
+/// file `desired` of [`STACK`]; empty when all hold.
+///
+/// - A foreign resource, and an unmanaged one the file does not adopt, is
+///   still there with the same ARN and every field and tag unchanged.
+/// - A protected resource is still there (same ARN: neither deleted nor
+///   replaced).
+/// - No name of either kind is shared by several resources unless exactly
+///   those resources already shared it before (host names are not unique in
+///   AWS, so a lost create response could otherwise leave a twin).
+pub fn violations(before: &Account, after: &Account, desired: &Desired) -> Vec<String> {
+    let mut found = Vec::new();
+    let untouchable = before.owned_by(|r| match r.tags.get(STACK_TAG) {
+        Some(owner) => owner != STACK,
+        None => !desired.adopts(r.kind, &r.name),
+    });
+    for (arn, was) in untouchable {
+        match after.resources.get(arn) {
+            None => found.push(format!("{} {:?} ({arn}) was deleted", was.kind, was.name)),
+            Some(now) if now != was => found.push(format!(
+                "{} {:?} ({arn}) was changed:\n  before {was:?}\n  after  {now:?}",
+                was.kind, was.name
+            )),
+            Some(_) => {}
+        }
+    }
+    let protected = before.owned_by(|r| {
+        r.tags.get(STACK_TAG).is_some_and(|o| o == STACK)
+            && r.tags.get(PROTECT_TAG).is_some_and(|p| p == "true")
+    });
+    for (arn, was) in protected {
+        if !after.resources.contains_key(arn) {
+            found.push(format!(
+                "protected {} {:?} ({arn}) was deleted",
+                was.kind, was.name
+            ));
+        }
+    }
+    for (arn, now) in &after.resources {
+        let twins: Vec<&String> = after.named(now.kind, &now.name).map(|(a, _)| a).collect();
+        if twins.len() > 1 && twins[0] == arn {
+            let all_old = twins.iter().all(|a| before.resources.contains_key(*a))
+                && before.count(now.kind, &now.name) == twins.len();
+            if !all_old {
+                found.push(format!(
+                    "{} name {:?} is now shared by {twins:?}",
+                    now.kind, now.name
+                ));
+            }
+        }
+    }
+    found
+}
+
+/// Panics with every violation, and both accounts, if there is any.
+#[track_caller]
+pub fn assert_promises_kept(before: &Account, after: &Account, desired: &Desired) {
+    let found = violations(before, after, desired);
+    assert!(
+        found.is_empty(),
+        "{} broken promise(s):\n{}\n--- before\n{before:#?}\n--- after\n{after:#?}",
+        found.len(),
+        found.join("\n")
+    );
+}
+
+/// Panics unless `plan --detailed-exitcode` of `file` finds nothing to do.
+#[track_caller]
+pub fn assert_plan_empty(dir: &Path, sandbox: &Sandbox, file: &str) {
+    let out = run(
+        dir,
+        sandbox,
+        &[
+            "plan",
+            "-f",
+            file,
+            "--format",
+            "json",
+            "--detailed-exitcode",
+        ],
+    );
+    assert_eq!(
+        out.code, 0,
+        "the plan is not empty (exit {}):\n{}\n{}",
+        out.code, out.stdout, out.stderr
+    );
+    let plan = json(&out.stdout);
+    assert_eq!(plan["changes"].as_array().map(Vec::len), Some(0), "{plan}");
+}
