@@ -97,7 +97,7 @@ where
     let mut throttled = 0u32;
     let mut ambiguous = 0u32;
     loop {
-        pace.turn().await;
+        let sent_at = pace.turn().await;
         let err = match call().await {
             Ok(value) => {
                 pace.succeeded().await;
@@ -108,7 +108,7 @@ where
         match classify(&err) {
             Class::Throttled if throttled < THROTTLE_RETRIES => {
                 throttled += 1;
-                pace.throttled().await;
+                pace.throttled(sent_at).await;
             }
             Class::Throttled => {
                 return Err(Failure::Ambiguous(

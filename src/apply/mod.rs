@@ -603,7 +603,15 @@ impl<'a> Executor<'a> {
                     Ok(None) => tokio::time::sleep(backoff(attempt)).await,
                     Err(refused) => return refused,
                 },
-                Err(why) => last = format!("{last}; then could not look for it: {why}"),
+                // Trying again blind could make a second one (host names
+                // are not unique): stop, and let the next apply find it.
+                Err(why) => {
+                    return Outcome::Failed(format!(
+                        "{last}; then could not look for it ({why}), so it was not tried \
+                         again: it may exist now. Run apply again: it finds a resource this \
+                         stack created and keeps it instead of creating another"
+                    ));
+                }
             }
         }
         Outcome::Failed(format!("not created after {ATTEMPTS} attempts: {last}"))
