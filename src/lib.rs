@@ -8,6 +8,7 @@
 
 pub mod account;
 pub mod apply;
+pub mod call;
 pub mod cli;
 pub mod drift;
 pub mod emulator;

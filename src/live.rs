@@ -3,20 +3,25 @@
 //! Exactly one call per list page and one `ListTagsForResource` per resource:
 //! the list responses already carry every field the planner compares, so no
 //! `GetConnection`/`GetHost` is needed. Tag reads start as soon as their page
-//! arrives and run up to `concurrency` at a time.
+//! arrives and run up to `concurrency` at a time. Every call is paced and
+//! retried by [`crate::call`], as `apply`'s are.
 
 use std::sync::Arc;
 
 use aws_sdk_codestarconnections::Client;
-use aws_sdk_codestarconnections::error::{DisplayErrorContext, ProvideErrorMetadata};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
+use crate::call::{Failure, Pace, paced, without_retries};
 use crate::error::{Error, Result};
 use crate::resource::{PROTECT_TAG, STACK_TAG, Tags, is_aws_tag};
 use crate::spec::Vpc;
+
+/// Page size of `ListConnections` and `ListHosts`: the most the service
+/// allows.
+const PAGE_SIZE: i32 = 100;
 
 /// What one account and Region holds, as the planner needs it.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
@@ -114,27 +119,48 @@ impl Snapshot {
     }
 }
 
+/// What every read of one target shares: a client whose retries are ours
+/// (paced, so a throttled fleet slows down instead of stalling in the SDK's
+/// adaptive back-off), one pace, and the concurrency permits.
+#[derive(Clone)]
+struct Reader {
+    client: Client,
+    pace: Arc<Pace>,
+    permits: Arc<Semaphore>,
+}
+
 /// Read every connection and host of the client's account and Region, with
 /// their tags.
 pub async fn read(client: &Client, concurrency: usize) -> Result<Snapshot> {
-    let permits = Arc::new(Semaphore::new(concurrency.max(1)));
-    let (connections, hosts) = tokio::try_join!(
-        read_connections(client, permits.clone()),
-        read_hosts(client, permits)
-    )?;
+    let reader = Reader {
+        client: without_retries(client),
+        pace: Arc::new(Pace::default()),
+        permits: Arc::new(Semaphore::new(concurrency.max(1))),
+    };
+    let (connections, hosts) = tokio::try_join!(read_connections(&reader), read_hosts(&reader))?;
     Ok(Snapshot { connections, hosts })
 }
 
-async fn read_connections(client: &Client, permits: Arc<Semaphore>) -> Result<Vec<LiveConnection>> {
-    let mut pages = client
-        .list_connections()
-        .max_results(100)
-        .into_paginator()
-        .send();
+/// A list page's token, if there is a next page.
+fn next_page(token: Option<&str>) -> Option<String> {
+    token.filter(|t| !t.is_empty()).map(str::to_owned)
+}
+
+async fn read_connections(reader: &Reader) -> Result<Vec<LiveConnection>> {
     let mut reads = JoinSet::new();
     let mut index = 0usize;
-    while let Some(page) = pages.next().await {
-        let page = page.map_err(|e| api_error("ListConnections", e))?;
+    let mut token = None;
+    loop {
+        let page = paced(&reader.pace, true, || {
+            reader
+                .client
+                .list_connections()
+                .max_results(PAGE_SIZE)
+                .set_next_token(token.clone())
+                .send()
+        })
+        .await
+        .map_err(|f| Error::api("ListConnections", f.message()))?;
         for c in page.connections() {
             let (Some(arn), Some(name)) = (c.connection_arn(), c.connection_name()) else {
                 continue;
@@ -153,19 +179,32 @@ async fn read_connections(client: &Client, permits: Arc<Semaphore>) -> Result<Ve
                     .unwrap_or_default(),
                 tags: Tags::new(),
             };
-            spawn_tag_read(&mut reads, client, &permits, index, connection).await;
+            spawn_tag_read(&mut reads, reader, index, connection).await;
             index += 1;
+        }
+        token = next_page(page.next_token());
+        if token.is_none() {
+            break;
         }
     }
     collect_in_order(reads, index).await
 }
 
-async fn read_hosts(client: &Client, permits: Arc<Semaphore>) -> Result<Vec<LiveHost>> {
-    let mut pages = client.list_hosts().max_results(100).into_paginator().send();
+async fn read_hosts(reader: &Reader) -> Result<Vec<LiveHost>> {
     let mut reads = JoinSet::new();
     let mut index = 0usize;
-    while let Some(page) = pages.next().await {
-        let page = page.map_err(|e| api_error("ListHosts", e))?;
+    let mut token = None;
+    loop {
+        let page = paced(&reader.pace, true, || {
+            reader
+                .client
+                .list_hosts()
+                .max_results(PAGE_SIZE)
+                .set_next_token(token.clone())
+                .send()
+        })
+        .await
+        .map_err(|f| Error::api("ListHosts", f.message()))?;
         for h in page.hosts() {
             let (Some(arn), Some(name)) = (h.host_arn(), h.name()) else {
                 continue;
@@ -188,8 +227,12 @@ async fn read_hosts(client: &Client, permits: Arc<Semaphore>) -> Result<Vec<Live
                 status_message: h.status_message().map(str::to_owned),
                 tags: Tags::new(),
             };
-            spawn_tag_read(&mut reads, client, &permits, index, host).await;
+            spawn_tag_read(&mut reads, reader, index, host).await;
             index += 1;
+        }
+        token = next_page(page.next_token());
+        if token.is_none() {
+            break;
         }
     }
     collect_in_order(reads, index).await
@@ -224,20 +267,20 @@ impl Tagged for LiveHost {
 /// sizeable SDK futures) alive per target instead of one per resource.
 async fn spawn_tag_read<T: Tagged>(
     reads: &mut JoinSet<Result<(usize, Option<T>)>>,
-    client: &Client,
-    permits: &Arc<Semaphore>,
+    reader: &Reader,
     index: usize,
     mut resource: T,
 ) {
-    let permit = permits
+    let permit = reader
+        .permits
         .clone()
         .acquire_owned()
         .await
         .expect("the semaphore is never closed");
-    let client = client.clone();
+    let reader = reader.clone();
     reads.spawn(async move {
         let _permit = permit;
-        match read_tags(&client, resource.arn()).await? {
+        match read_tags(&reader, resource.arn()).await? {
             Some(tags) => {
                 resource.set_tags(tags);
                 Ok((index, Some(resource)))
@@ -262,13 +305,16 @@ async fn collect_in_order<T: Send + 'static>(
 }
 
 /// The resource's tags without AWS's own; `None` when the resource is gone.
-pub async fn read_tags(client: &Client, arn: &str) -> Result<Option<Tags>> {
-    match client
-        .list_tags_for_resource()
-        .resource_arn(arn)
-        .send()
-        .await
-    {
+async fn read_tags(reader: &Reader, arn: &str) -> Result<Option<Tags>> {
+    let answer = paced(&reader.pace, true, || {
+        reader
+            .client
+            .list_tags_for_resource()
+            .resource_arn(arn)
+            .send()
+    })
+    .await;
+    match answer {
         Ok(out) => Ok(Some(
             out.tags()
                 .iter()
@@ -276,21 +322,10 @@ pub async fn read_tags(client: &Client, arn: &str) -> Result<Option<Tags>> {
                 .map(|t| (t.key().to_owned(), t.value().to_owned()))
                 .collect(),
         )),
-        Err(e) if e.code() == Some("ResourceNotFoundException") => Ok(None),
-        Err(e) => Err(api_error(&format!("ListTagsForResource {arn}"), e)),
+        Err(Failure::NotFound(_)) => Ok(None),
+        Err(failure) => Err(Error::api(
+            format!("ListTagsForResource {arn}"),
+            failure.message(),
+        )),
     }
-}
-
-/// An SDK failure as the tool reports it: the operation, then the service's
-/// own words (or the transport's).
-pub fn api_error<E>(context: &str, err: aws_sdk_codestarconnections::error::SdkError<E>) -> Error
-where
-    E: ProvideErrorMetadata + std::error::Error + 'static,
-{
-    let message = match (err.code(), err.message()) {
-        (Some(code), Some(message)) => format!("{code}: {message}"),
-        (Some(code), None) => code.to_owned(),
-        _ => DisplayErrorContext(&err).to_string(),
-    };
-    Error::api(context, message)
 }

@@ -8,12 +8,8 @@
 //! says which, so an apply stopped part-way is never silent: running it
 //! again converges.
 
-mod call;
-mod pace;
-
 use std::collections::BTreeMap;
 
-use aws_config::retry::RetryConfig;
 use aws_sdk_codestarconnections::Client;
 use aws_sdk_codestarconnections::types::{ProviderType, Tag, VpcConfiguration};
 use futures_util::future::join_all;
@@ -26,10 +22,7 @@ use crate::resource::{Kind, Tags};
 use crate::spec;
 use crate::targets::{OpenTarget, Targets};
 
-use call::{Failure, paced};
-use pace::Pace;
-
-pub use call::backoff;
+use crate::call::{Failure, Pace, backoff, paced, without_retries};
 
 /// How one change ended.
 #[derive(Debug, Clone, PartialEq)]
@@ -157,7 +150,7 @@ pub async fn apply(targets: &Targets, plan: &Plan, progress: &Progress) -> Repor
 
 struct Executor<'a> {
     target: &'a OpenTarget,
-    /// The target's client with the SDK's own retries off: [`call::paced`]
+    /// The target's client with the SDK's own retries off: [`paced`]
     /// decides what may be retried.
     client: Client,
     pace: Pace,
@@ -169,16 +162,9 @@ struct Executor<'a> {
 
 impl<'a> Executor<'a> {
     fn new(target: &'a OpenTarget, concurrency: usize, progress: &'a Progress) -> Executor<'a> {
-        let config = target
-            .account
-            .codestar
-            .config()
-            .to_builder()
-            .retry_config(RetryConfig::disabled())
-            .build();
         Executor {
             target,
-            client: Client::from_conf(config),
+            client: without_retries(&target.account.codestar),
             pace: Pace::default(),
             concurrency,
             progress,

@@ -1,4 +1,5 @@
-//! One mutating API call, paced and retried as its kind allows.
+//! One API call, paced and retried as its kind allows: every mutating call
+//! of `apply`, and every read of [`crate::live`].
 //!
 //! Throttling is always retried (the call was rejected, nothing happened).
 //! A 5xx, timeout or dropped connection is ambiguous: the service may have
@@ -11,7 +12,24 @@ use std::time::Duration;
 
 use aws_sdk_codestarconnections::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 
-use super::pace::Pace;
+mod pace;
+
+use aws_config::retry::RetryConfig;
+use aws_sdk_codestarconnections::Client;
+
+pub use pace::Pace;
+
+/// `client` with the SDK's own retries off, so [`paced`] alone decides what
+/// is retried and when.
+pub fn without_retries(client: &Client) -> Client {
+    Client::from_conf(
+        client
+            .config()
+            .to_builder()
+            .retry_config(RetryConfig::disabled())
+            .build(),
+    )
+}
 
 /// Why a call did not go through, sorted by what may be done about it.
 #[derive(Debug, Clone, PartialEq, Eq)]
