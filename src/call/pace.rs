@@ -1,6 +1,8 @@
-//! Pacing of mutating calls for one target: unlimited until the service
-//! throttles, then an additive-increase / multiplicative-decrease rate that
-//! settles just under the service's limit instead of bursting and backing off.
+//! Pacing of the calls of one target: unlimited until the service
+//! throttles, then a rate that settles just under the service's limit
+//! instead of bursting and backing off. Like TCP's congestion control: a
+//! multiplicative cut once per congestion, a fast start while the limit is
+//! unknown, a fast return to the last known limit, a slow probe past it.
 
 use std::collections::VecDeque;
 use std::time::Duration;
@@ -11,6 +13,10 @@ use tokio::time::Instant;
 /// How much the rate drops on a throttle. Gentle, because the service's
 /// limit is steady: a deep cut wastes capacity for many seconds.
 const DECREASE: f64 = 0.9;
+/// Growth per second while no limit is known: a throttle in the first
+/// moments may be someone else's traffic (or the previous step's) and says
+/// little about the limit, so the rate must not stay that low for long.
+const START: f64 = 0.5;
 /// Calls per second gained per second while below the rate that was last
 /// throttled, and above it: back to the known limit fast, then probe past
 /// it slowly, because every throttled call wastes a slot.
@@ -84,14 +90,16 @@ impl Pace {
         wait_until
     }
 
-    /// A call went through: creep the rate back up (about `RECOVER` or
-    /// `PROBE` calls per second, every second: `rate` successes a second).
+    /// A call went through: raise the rate (`rate` successes a second, so
+    /// per second: ×(1 + `START`) with no known limit, + `RECOVER` below
+    /// it, + `PROBE` above it).
     pub async fn succeeded(&self) {
         let mut s = self.state.lock().await;
         if let Some(rate) = s.rate {
             let gain = match s.ceiling {
-                Some(ceiling) if rate >= ceiling => PROBE,
-                _ => RECOVER,
+                None => START * rate,
+                Some(ceiling) if rate < ceiling => RECOVER,
+                Some(_) => PROBE,
             };
             s.rate = Some(rate + gain / rate);
         }
@@ -110,10 +118,15 @@ impl Pace {
         s.last_decrease = Some(Instant::now());
         let sent = s.recent.len() as f64;
         let base = match s.rate {
-            Some(rate) => rate.min(sent.max(MIN_RATE)),
+            // Paced and still throttled: the limit is about what was sent.
+            Some(rate) => {
+                let base = rate.min(sent.max(MIN_RATE));
+                s.ceiling = Some(base);
+                base
+            }
+            // The first push-back: what was sent says little yet.
             None => sent,
         };
-        s.ceiling = Some(base);
         s.rate = Some((base * DECREASE).max(MIN_RATE));
     }
 }
@@ -161,6 +174,11 @@ mod tests {
             sent.push(pace.turn().await);
         }
         pace.throttled(sent[9]).await;
+        // Paced and throttled again, a second later: now the limit is known.
+        tokio::time::sleep(HOLD).await;
+        let at = pace.turn().await;
+        pace.throttled(at).await;
+        let ceiling = pace.state.lock().await.ceiling.expect("a known limit");
         let mut rates = vec![rate(&pace).await.expect("paced")];
         for _ in 0..40 {
             pace.turn().await;
@@ -169,7 +187,26 @@ mod tests {
         }
         let steps: Vec<f64> = rates.windows(2).map(|w| w[1] - w[0]).collect();
         assert!(steps.iter().all(|s| *s > 0.0), "{rates:?}");
-        let recovering = rates.iter().position(|r| *r >= 10.0).expect("back at 10");
-        assert!(steps[recovering] < steps[0] / 3.0, "{rates:?}");
+        let back = rates.iter().position(|r| *r >= ceiling).expect("back at the limit");
+        assert!(steps[back] < steps[0] / 3.0, "{rates:?}");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_throttle_before_the_limit_is_known_does_not_pin_the_rate_low() {
+        // Two calls, throttled by a window someone else filled.
+        let pace = Pace::default();
+        pace.turn().await;
+        let at = pace.turn().await;
+        pace.throttled(at).await;
+        let low = rate(&pace).await.expect("paced");
+        assert!(low < 2.0, "{low}");
+        // Four seconds of successes at the growing rate.
+        let started = Instant::now();
+        while started.elapsed() < Duration::from_secs(4) {
+            pace.turn().await;
+            pace.succeeded().await;
+        }
+        let now = rate(&pace).await.expect("paced");
+        assert!(now > 4.0 * low, "{low} -> {now} in 4 s");
     }
 }
