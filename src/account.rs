@@ -3,6 +3,7 @@
 //! instance roles), or pointed at the in-process emulator for `--local`.
 
 use std::path::PathBuf;
+use std::sync::OnceLock;
 use std::time::Duration;
 
 use aws_config::BehaviorVersion;
@@ -10,6 +11,10 @@ use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
 use aws_credential_types::Credentials;
 use aws_sdk_codestarconnections::config::Region;
+
+use aws_sdk_codestarconnections::config::SharedHttpClient;
+use aws_smithy_http_client::proxy::ProxyConfig;
+use aws_smithy_http_client::tls;
 
 use crate::error::{Error, Result};
 use crate::spec::Target;
@@ -72,10 +77,38 @@ pub fn pinned_region(target: &Target, args: &AwsArgs) -> Result<Option<String>> 
     }
 }
 
+/// The one HTTPS client every target's SDK clients share: one TLS
+/// configuration and one connection pool, where the SDK's default builds
+/// them per client (and `apply` and `live` derive clients per target).
+/// The same construction as the SDK's default for the latest behaviour
+/// version, proxy settings from the environment included.
+fn shared_http_client() -> SharedHttpClient {
+    static CLIENT: OnceLock<SharedHttpClient> = OnceLock::new();
+    CLIENT
+        .get_or_init(|| {
+            aws_smithy_http_client::Builder::new().build_with_connector_fn(
+                |settings, components| {
+                    let mut connector = aws_smithy_http_client::ConnectorBuilder::default()
+                        .tls_provider(tls::Provider::Rustls(
+                            tls::rustls_provider::CryptoMode::AwsLc,
+                        ));
+                    connector.set_connector_settings(settings.cloned());
+                    if let Some(components) = components {
+                        connector.set_sleep_impl(components.sleep_impl());
+                    }
+                    connector.set_proxy_config(Some(ProxyConfig::from_env()));
+                    connector.build()
+                },
+            )
+        })
+        .clone()
+}
+
 /// Build the clients for `target`.
 pub async fn connect(target: &Target, args: &AwsArgs, endpoint: &Endpoint) -> Result<Account> {
     let region = pinned_region(target, args)?;
     let mut loader = aws_config::defaults(BehaviorVersion::latest())
+        .http_client(shared_http_client())
         // Reads retry throttling and 5xx with a client-side rate limiter;
         // mutating calls opt out per call (see `apply`), because a blind
         // retry of a create can duplicate a resource.
