@@ -147,8 +147,7 @@ fn next_page(token: Option<&str>) -> Option<String> {
 }
 
 async fn read_connections(reader: &Reader) -> Result<Vec<LiveConnection>> {
-    let mut reads = JoinSet::new();
-    let mut index = 0usize;
+    let mut reads = TagReads::new();
     let mut token = None;
     loop {
         let page = paced(&reader.pace, true, || {
@@ -179,20 +178,18 @@ async fn read_connections(reader: &Reader) -> Result<Vec<LiveConnection>> {
                     .unwrap_or_default(),
                 tags: Tags::new(),
             };
-            spawn_tag_read(&mut reads, reader, index, connection).await;
-            index += 1;
+            reads.start(reader, connection).await?;
         }
         token = next_page(page.next_token());
         if token.is_none() {
             break;
         }
     }
-    collect_in_order(reads, index).await
+    reads.finish().await
 }
 
 async fn read_hosts(reader: &Reader) -> Result<Vec<LiveHost>> {
-    let mut reads = JoinSet::new();
-    let mut index = 0usize;
+    let mut reads = TagReads::new();
     let mut token = None;
     loop {
         let page = paced(&reader.pace, true, || {
@@ -227,15 +224,14 @@ async fn read_hosts(reader: &Reader) -> Result<Vec<LiveHost>> {
                 status_message: h.status_message().map(str::to_owned),
                 tags: Tags::new(),
             };
-            spawn_tag_read(&mut reads, reader, index, host).await;
-            index += 1;
+            reads.start(reader, host).await?;
         }
         token = next_page(page.next_token());
         if token.is_none() {
             break;
         }
     }
-    collect_in_order(reads, index).await
+    reads.finish().await
 }
 
 /// A resource whose tags are read separately from its list entry.
@@ -262,46 +258,71 @@ impl Tagged for LiveHost {
     }
 }
 
-/// Start reading `resource`'s tags once a permit is free. Waiting here,
-/// not inside the task, keeps at most `concurrency` requests (and their
-/// sizeable SDK futures) alive per target instead of one per resource.
-async fn spawn_tag_read<T: Tagged>(
-    reads: &mut JoinSet<Result<(usize, Option<T>)>>,
-    reader: &Reader,
-    index: usize,
-    mut resource: T,
-) {
-    let permit = reader
-        .permits
-        .clone()
-        .acquire_owned()
-        .await
-        .expect("the semaphore is never closed");
-    let reader = reader.clone();
-    reads.spawn(async move {
-        let _permit = permit;
-        match read_tags(&reader, resource.arn()).await? {
-            Some(tags) => {
-                resource.set_tags(tags);
-                Ok((index, Some(resource)))
-            }
-            // Deleted between the list and the tag read: it is gone.
-            None => Ok((index, None)),
-        }
-    });
+/// The tag reads of one list (connections or hosts): started in list order
+/// as permits free up, kept in list order.
+struct TagReads<T> {
+    running: JoinSet<Result<(usize, Option<T>)>>,
+    /// One per listed resource; `None` until read, or when it was deleted
+    /// between the list and the tag read.
+    read: Vec<Option<T>>,
 }
 
-async fn collect_in_order<T: Send + 'static>(
-    mut reads: JoinSet<Result<(usize, Option<T>)>>,
-    count: usize,
-) -> Result<Vec<T>> {
-    let mut slots: Vec<Option<T>> = (0..count).map(|_| None).collect();
-    while let Some(joined) = reads.join_next().await {
+impl<T: Tagged> TagReads<T> {
+    fn new() -> TagReads<T> {
+        TagReads {
+            running: JoinSet::new(),
+            read: Vec::new(),
+        }
+    }
+
+    /// Start reading `resource`'s tags once a permit is free. Waiting here,
+    /// not inside a task, keeps at most `concurrency` SDK futures alive per
+    /// target; taking in finished reads as it goes keeps their task memory
+    /// (several KiB each) from piling up over a large account.
+    async fn start(&mut self, reader: &Reader, mut resource: T) -> Result<()> {
+        let permit = reader
+            .permits
+            .clone()
+            .acquire_owned()
+            .await
+            .expect("the semaphore is never closed");
+        let index = self.read.len();
+        self.read.push(None);
+        let reader = reader.clone();
+        self.running.spawn(async move {
+            let _permit = permit;
+            match read_tags(&reader, resource.arn()).await? {
+                Some(tags) => {
+                    resource.set_tags(tags);
+                    Ok((index, Some(resource)))
+                }
+                // Deleted between the list and the tag read: it is gone.
+                None => Ok((index, None)),
+            }
+        });
+        while let Some(joined) = self.running.try_join_next() {
+            self.keep(joined)?;
+        }
+        Ok(())
+    }
+
+    /// Wait for the reads still running; every resource read, in list order.
+    async fn finish(mut self) -> Result<Vec<T>> {
+        while let Some(joined) = self.running.join_next().await {
+            self.keep(joined)?;
+        }
+        Ok(self.read.into_iter().flatten().collect())
+    }
+
+    fn keep(
+        &mut self,
+        joined: std::result::Result<Result<(usize, Option<T>)>, tokio::task::JoinError>,
+    ) -> Result<()> {
         let (index, resource) =
             joined.map_err(|e| Error::Other(format!("a tag read task failed: {e}")))??;
-        slots[index] = resource;
+        self.read[index] = resource;
+        Ok(())
     }
-    Ok(slots.into_iter().flatten().collect())
 }
 
 /// The resource's tags without AWS's own; `None` when the resource is gone.

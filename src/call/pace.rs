@@ -187,7 +187,10 @@ mod tests {
         }
         let steps: Vec<f64> = rates.windows(2).map(|w| w[1] - w[0]).collect();
         assert!(steps.iter().all(|s| *s > 0.0), "{rates:?}");
-        let back = rates.iter().position(|r| *r >= ceiling).expect("back at the limit");
+        let back = rates
+            .iter()
+            .position(|r| *r >= ceiling)
+            .expect("back at the limit");
         assert!(steps[back] < steps[0] / 3.0, "{rates:?}");
     }
 
