@@ -130,10 +130,19 @@ pub enum CompletionShell {
     Fish,
 }
 
+/// A stack name as the file would accept it, so import never writes a file
+/// that fails `validate`.
+fn parse_stack(text: &str) -> std::result::Result<String, String> {
+    match crate::spec::stack_problems(text).as_slice() {
+        [] => Ok(text.to_owned()),
+        problems => Err(problems.join("; ")),
+    }
+}
+
 #[derive(Debug, Args)]
 pub struct ImportArgs {
     /// The stack the file is for: resources another stack owns are left out.
-    #[arg(long)]
+    #[arg(long, value_parser = parse_stack)]
     pub stack: String,
     /// Write `adopt: true` on resources no stack owns, so apply takes them over.
     #[arg(long)]
@@ -175,7 +184,16 @@ impl SafetyArgs {
 
 /// Parse the arguments, run the command, print any error, exit with its code.
 pub fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        // clap exits 2 on a usage error, which here means "drift found" or
+        // "changes pending": a cron job with a mistyped flag would page
+        // someone about drift. A usage error is an error: 1.
+        Err(usage) => {
+            let _ = usage.print();
+            return ExitCode::from(if usage.use_stderr() { 1 } else { 0 });
+        }
+    };
     match run(cli.command) {
         Ok(exit) => ExitCode::from(exit.code()),
         Err(err) => {

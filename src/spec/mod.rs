@@ -27,6 +27,7 @@ pub use file::{
 };
 pub use load::{MAX_FILE_BYTES, json_schema_string, load};
 pub use located::{Located, Pos};
+pub use validate::stack_problems;
 
 /// One desired-state file: one account and Region to reconcile.
 #[derive(Debug, Clone, PartialEq, Serialize)]

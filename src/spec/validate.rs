@@ -222,30 +222,30 @@ pub(super) fn validate(
 }
 
 fn check_stack(c: &mut Checker<'_>, stack: &Located<String>) {
+    for problem in stack_problems(stack) {
+        c.error(stack.pos, problem);
+    }
+}
+
+/// What is wrong with `stack` as a stack name (it is written as a tag
+/// value); empty when it is fine. Shared with `import --stack`.
+pub fn stack_problems(stack: &str) -> Vec<String> {
+    let mut problems = Vec::new();
     let len = stack.chars().count();
     if len == 0 {
-        c.error(
-            stack.pos,
-            format!("stack is empty; it names the owner of everything this file manages and must be 1-{STACK_MAX} characters"),
-        );
+        problems.push(format!("stack is empty; it names the owner of everything this file manages and must be 1-{STACK_MAX} characters"));
     } else if len > STACK_MAX {
-        c.error(
-            stack.pos,
-            format!("stack is {len} characters; it is written as a tag value, so it must be 1-{STACK_MAX} characters"),
-        );
+        problems.push(format!("stack is {len} characters; it is written as a tag value, so it must be 1-{STACK_MAX} characters"));
     }
     if let Some(bad) = stack
         .chars()
         .find(|ch| !TAG_VALUE_CHAR.is_match(ch.encode_utf8(&mut [0; 4])))
     {
-        c.error(
-            stack.pos,
-            format!(
-                "stack {:?} contains {bad:?}, which AWS does not allow in a tag value; use letters, digits, spaces and _ . : / = + - @",
-                stack.value
-            ),
-        );
+        problems.push(format!(
+            "stack {stack:?} contains {bad:?}, which AWS does not allow in a tag value; use letters, digits, spaces and _ . : / = + - @"
+        ));
     }
+    problems
 }
 
 /// Report names given twice (both places shown); returns the set of names.

@@ -58,3 +58,29 @@ fn errors_in_several_files_are_reported_together() {
     assert!(stderr.contains("region-bad.yaml:3:9:"), "{stderr}");
     assert!(stderr.contains("2 errors found"), "{stderr}");
 }
+
+#[test]
+fn a_usage_error_exits_1_never_the_drift_code() {
+    let run = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_codestar-reconcile"))
+            .args(args)
+            .output()
+            .expect("the binary runs")
+    };
+    for args in [
+        &["drift", "--no-such-flag"][..],
+        &["plan", "-f"][..],
+        &["import", "--local", "--stack", "web#1"][..],
+    ] {
+        let out = run(args);
+        assert_eq!(out.status.code(), Some(1), "{args:?}");
+    }
+    let bad_stack = run(&["import", "--local", "--stack", "web#1"]);
+    let stderr = String::from_utf8_lossy(&bad_stack.stderr);
+    assert!(
+        stderr.contains("which AWS does not allow in a tag value"),
+        "{stderr}"
+    );
+    assert_eq!(run(&["--help"]).status.code(), Some(0));
+    assert_eq!(run(&["--version"]).status.code(), Some(0));
+}
