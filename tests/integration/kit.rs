@@ -20,7 +20,8 @@ fn completions_for_each_shell_know_the_commands() {
             out.stdout
         );
     }
-    run_plain(work.path(), &["completions", "powershell"]).expect(2);
+    // An unknown shell is a usage error: 1, never the drift code.
+    run_plain(work.path(), &["completions", "powershell"]).expect(1);
 }
 
 fn actions(policy: &serde_json::Value) -> BTreeSet<String> {
