@@ -233,6 +233,21 @@ impl<'a> Planner<'a> {
         else {
             return HostResolution::Unresolved;
         };
+        // Most hosts match their file: recognise the plain ones (no VPC to
+        // compare) before building states that copy every field and tag.
+        let unchanged = !adopting
+            && live.provider_type == host.provider_type.as_str()
+            && live.provider_endpoint == host.provider_endpoint
+            && live.vpc.is_none()
+            && host.vpc.is_none()
+            && tag_changes(
+                &desired_tags(&host.tags, self.stack(), host.protect, Some(&live.tags)),
+                &live.tags,
+            )
+            .is_empty();
+        if unchanged {
+            return HostResolution::Existing(live.arn.clone());
+        }
         let before = live_host_state(live);
         let after = desired_host_state(host, self.stack(), Some(&live.tags));
         let mut change = self.change(Action::Update, Kind::Host, &host.name, String::new());
