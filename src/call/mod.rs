@@ -15,6 +15,7 @@ use aws_sdk_codestarconnections::error::{DisplayErrorContext, ProvideErrorMetada
 mod pace;
 
 use aws_config::retry::RetryConfig;
+use aws_credential_types::provider::error::CredentialsError;
 use aws_sdk_codestarconnections::Client;
 
 pub use pace::Pace;
@@ -89,6 +90,18 @@ where
                 }),
             }
         }
+        // A request that never left (no credentials, a bad endpoint URL)
+        // changed nothing, and retrying will not send it.
+        SdkError::DispatchFailure(failure) if !(failure.is_io() || failure.is_timeout()) => {
+            Class::Failure(Failure::Rejected {
+                code: None,
+                message: if lacks_credentials(err) {
+                    NO_CREDENTIALS.to_owned()
+                } else {
+                    described
+                },
+            })
+        }
         SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) | SdkError::ResponseError(_) => {
             Class::Failure(Failure::Ambiguous(described))
         }
@@ -97,6 +110,25 @@ where
             message: described,
         }),
     }
+}
+
+const NO_CREDENTIALS: &str = "no AWS credentials found: set AWS_PROFILE or pass --profile (after \
+     `aws sso login` if the profile uses SSO), or set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY; \
+     in CI, configure the OIDC role (see examples/github-actions)";
+
+/// Whether the SDK gave up before sending because no credentials loaded.
+fn lacks_credentials(err: &(dyn std::error::Error + 'static)) -> bool {
+    let mut source = Some(err);
+    while let Some(e) = source {
+        if matches!(
+            e.downcast_ref::<CredentialsError>(),
+            Some(CredentialsError::CredentialsNotLoaded(_))
+        ) {
+            return true;
+        }
+        source = e.source();
+    }
+    false
 }
 
 /// Retries of an ambiguous failure of an idempotent call.
@@ -148,4 +180,40 @@ where
 pub fn backoff(attempt: u32) -> Duration {
     let base = 100u64.saturating_mul(1 << attempt.min(6));
     Duration::from_millis(base.min(5_000) + u64::from(attempt) * 37 % 100)
+}
+
+#[cfg(test)]
+mod tests {
+    use aws_sdk_codestarconnections::error::ConnectorError;
+    use aws_sdk_codestarconnections::operation::list_hosts::ListHostsError;
+
+    use super::*;
+
+    fn dispatch(failure: ConnectorError) -> SdkError<ListHostsError> {
+        SdkError::dispatch_failure(failure)
+    }
+
+    #[test]
+    fn a_request_that_never_left_is_not_retried_and_missing_credentials_say_so() {
+        let no_credentials = dispatch(ConnectorError::other(
+            Box::new(CredentialsError::not_loaded("no providers in chain")),
+            None,
+        ));
+        match classify(&no_credentials) {
+            Class::Failure(Failure::Rejected { message, .. }) => {
+                assert_eq!(message, NO_CREDENTIALS);
+            }
+            _ => panic!("missing credentials must fail at once"),
+        }
+        let reset = dispatch(ConnectorError::io("connection reset".into()));
+        assert!(matches!(
+            classify(&reset),
+            Class::Failure(Failure::Ambiguous(_))
+        ));
+        let timeout = dispatch(ConnectorError::timeout("no answer".into()));
+        assert!(matches!(
+            classify(&timeout),
+            Class::Failure(Failure::Ambiguous(_))
+        ));
+    }
 }

@@ -84,3 +84,31 @@ fn a_usage_error_exits_1_never_the_drift_code() {
     assert_eq!(run(&["--help"]).status.code(), Some(0));
     assert_eq!(run(&["--version"]).status.code(), Some(0));
 }
+
+#[test]
+fn missing_credentials_fail_at_once_with_what_to_do() {
+    let work = crate::cli::Workdir::new();
+    work.write(
+        "minimal.yaml",
+        "version: 1\nstack: web\nregion: eu-west-1\nconnections:\n  - name: c\n    provider_type: GitHub\n",
+    );
+    // Nothing listens on the discard port; no request is ever sent.
+    let out = crate::cli::run_plain(
+        work.path(),
+        &[
+            "plan",
+            "-f",
+            "minimal.yaml",
+            "--endpoint-url",
+            "http://127.0.0.1:9",
+        ],
+    )
+    .expect(1);
+    assert!(
+        out.stderr
+            .contains("no AWS credentials found: set AWS_PROFILE"),
+        "{}",
+        out.stderr
+    );
+    assert!(!out.stderr.contains("DispatchFailure"), "{}", out.stderr);
+}
