@@ -294,7 +294,12 @@ async fn drift_command(args: DriftArgs) -> Result<Exit> {
         .targets
         .iter()
         .zip(&snapshots)
-        .map(|(t, snapshot)| (t.summary(), drift::findings(&t.spec, snapshot, &t.label)))
+        .map(|(t, snapshot)| {
+            (
+                t.summary(snapshot),
+                drift::findings(&t.spec, snapshot, &t.label),
+            )
+        })
         .collect();
     let report = drift::Report::new(parts, &fail_on);
     print!("{}", render::render_drift(&report, args.format));

@@ -81,6 +81,13 @@ pub fn is_protected(tags: &Tags) -> bool {
 }
 
 impl Snapshot {
+    /// How many resources carry `stack`'s ownership tag.
+    pub fn managed_by(&self, stack: &str) -> usize {
+        let managed = |tags: &Tags| ownership(tags, stack) == Ownership::Managed;
+        self.connections.iter().filter(|c| managed(&c.tags)).count()
+            + self.hosts.iter().filter(|h| managed(&h.tags)).count()
+    }
+
     /// A digest of everything a plan depends on (names, ARNs, configuration,
     /// tags) and nothing it does not (statuses, order), so a saved plan goes
     /// stale exactly when its assumptions do.

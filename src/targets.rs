@@ -94,7 +94,7 @@ impl Targets {
                 .zip(snapshots)
                 .map(|(t, snapshot)| {
                     (
-                        t.summary(),
+                        t.summary(snapshot),
                         plan::plan_target(&t.spec, snapshot, &t.label, options),
                     )
                 })
@@ -104,14 +104,16 @@ impl Targets {
 }
 
 impl OpenTarget {
-    pub fn summary(&self) -> TargetSummary {
+    /// What reports say about this target, with `live`'s count of the
+    /// resources its stack owns.
+    pub fn summary(&self, live: &Snapshot) -> TargetSummary {
         TargetSummary {
             label: self.label.clone(),
             file: self.spec.source.display().to_string(),
             stack: self.spec.stack.clone(),
             region: self.account.region.clone(),
             account_id: self.spec.account_id.clone(),
-            managed: 0,
+            managed: live.managed_by(&self.spec.stack),
         }
     }
 }

@@ -41,7 +41,7 @@ pub fn plan_target(target: &Target, live: &Snapshot, label: &str, opts: &Options
         label,
         opts,
         out: TargetPlan {
-            managed: count_managed(live, &target.stack),
+            managed: live.managed_by(&target.stack),
             ..TargetPlan::default()
         },
         hosts: BTreeMap::new(),
@@ -689,12 +689,6 @@ impl Wanted {
             ..State::default()
         }
     }
-}
-
-fn count_managed(live: &Snapshot, stack: &str) -> usize {
-    let managed = |tags: &Tags| ownership(tags, stack) == Ownership::Managed;
-    live.connections.iter().filter(|c| managed(&c.tags)).count()
-        + live.hosts.iter().filter(|h| managed(&h.tags)).count()
 }
 
 fn removed_reason(stack: &str) -> String {

@@ -127,6 +127,17 @@ async fn every_drift_class_is_found_and_reported() {
         out.stdout.contains("subnet has no route"),
         "the host's status message is shown"
     );
+    // Drift and plan count the stack's resources alike.
+    let drift_report: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    let plan = run(
+        work.path(),
+        &sandbox,
+        &["plan", "-f", "web.yaml", "--format", "json"],
+    );
+    let plan: serde_json::Value = serde_json::from_str(&plan.stdout).expect("plan JSON");
+    let managed = &drift_report["targets"][0]["managed"];
+    assert!(managed.as_u64().is_some_and(|n| n > 0), "{drift_report}");
+    assert_eq!(managed, &plan["targets"][0]["managed"]);
     let after = sandbox.calls();
     let writes: u64 = after
         .iter()
