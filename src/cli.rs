@@ -48,8 +48,8 @@ pub enum Command {
     Import(ImportArgs),
     /// Check desired-state files without touching AWS (no credentials needed).
     Validate {
-        /// Desired-state files or directories of them.
-        #[arg(short = 'f', long = "file", required = true, value_name = "FILE")]
+        /// Desired-state files or directories of them; several may follow one -f.
+        #[arg(short = 'f', long = "file", required = true, value_name = "FILE", num_args = 1..)]
         files: Vec<PathBuf>,
     },
     /// Print the JSON Schema of the desired-state file (for editors).
@@ -67,7 +67,8 @@ pub enum Command {
 #[derive(Debug, Args)]
 pub struct PlanArgs {
     /// Desired-state files, or directories of them; each file is one target.
-    #[arg(short = 'f', long = "file", required = true, value_name = "FILE")]
+    /// Several may follow one -f (a shell glob), or repeat -f.
+    #[arg(short = 'f', long = "file", required = true, value_name = "FILE", num_args = 1..)]
     pub files: Vec<PathBuf>,
     #[arg(long, value_enum, default_value = "text")]
     pub format: Format,
@@ -89,10 +90,12 @@ pub struct ApplyArgs {
     #[arg(value_name = "PLAN_FILE", conflicts_with = "files")]
     pub plan_file: Option<PathBuf>,
     /// Desired-state files, or directories of them; each file is one target.
+    /// Several may follow one -f (a shell glob), or repeat -f.
     #[arg(
         short = 'f',
         long = "file",
         value_name = "FILE",
+        num_args = 1..,
         required_unless_present = "plan_file"
     )]
     pub files: Vec<PathBuf>,
@@ -108,7 +111,8 @@ pub struct ApplyArgs {
 #[derive(Debug, Args)]
 pub struct DriftArgs {
     /// Desired-state files, or directories of them; each file is one target.
-    #[arg(short = 'f', long = "file", required = true, value_name = "FILE")]
+    /// Several may follow one -f (a shell glob), or repeat -f.
+    #[arg(short = 'f', long = "file", required = true, value_name = "FILE", num_args = 1..)]
     pub files: Vec<PathBuf>,
     #[arg(long, value_enum, default_value = "text")]
     pub format: Format,

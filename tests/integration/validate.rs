@@ -112,3 +112,25 @@ fn missing_credentials_fail_at_once_with_what_to_do() {
     );
     assert!(!out.stderr.contains("DispatchFailure"), "{}", out.stderr);
 }
+
+#[test]
+fn several_files_may_follow_one_f_as_a_shell_glob_gives_them() {
+    let examples = repo().join("examples");
+    let minimal = examples.join("minimal.yaml");
+    let ghes = examples.join("github-enterprise.yaml");
+    let out = Command::new(env!("CARGO_BIN_EXE_codestar-reconcile"))
+        .arg("validate")
+        .arg("-f")
+        .arg(&minimal)
+        .arg(&ghes)
+        .output()
+        .expect("the binary runs");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(stdout.matches(": valid").count(), 2, "{stdout}");
+}
