@@ -9,6 +9,7 @@
 use std::sync::Arc;
 
 use aws_sdk_codestarconnections::Client;
+use aws_sdk_codestarconnections::types;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 use tokio::sync::Semaphore;
@@ -154,9 +155,7 @@ fn next_page(token: Option<&str>) -> Option<String> {
 }
 
 async fn read_connections(reader: &Reader) -> Result<Vec<LiveConnection>> {
-    let mut reads = TagReads::new();
-    let mut token = None;
-    loop {
+    read_pages(reader, "ListConnections", |token| async move {
         let page = paced(&reader.pace, true, || {
             reader
                 .client
@@ -165,40 +164,19 @@ async fn read_connections(reader: &Reader) -> Result<Vec<LiveConnection>> {
                 .set_next_token(token.clone())
                 .send()
         })
-        .await
-        .map_err(|f| Error::api("ListConnections", f.message()))?;
-        for c in page.connections() {
-            let (Some(arn), Some(name)) = (c.connection_arn(), c.connection_name()) else {
-                continue;
-            };
-            let connection = LiveConnection {
-                arn: arn.to_owned(),
-                name: name.to_owned(),
-                provider_type: c
-                    .provider_type()
-                    .map(|p| p.as_str().to_owned())
-                    .unwrap_or_default(),
-                host_arn: c.host_arn().filter(|a| !a.is_empty()).map(str::to_owned),
-                status: c
-                    .connection_status()
-                    .map(|s| s.as_str().to_owned())
-                    .unwrap_or_default(),
-                tags: Tags::new(),
-            };
-            reads.start(reader, connection).await?;
-        }
-        token = next_page(page.next_token());
-        if token.is_none() {
-            break;
-        }
-    }
-    reads.finish().await
+        .await?;
+        let connections = page
+            .connections()
+            .iter()
+            .filter_map(connection_from)
+            .collect();
+        Ok((connections, next_page(page.next_token())))
+    })
+    .await
 }
 
 async fn read_hosts(reader: &Reader) -> Result<Vec<LiveHost>> {
-    let mut reads = TagReads::new();
-    let mut token = None;
-    loop {
+    read_pages(reader, "ListHosts", |token| async move {
         let page = paced(&reader.pace, true, || {
             reader
                 .client
@@ -207,38 +185,78 @@ async fn read_hosts(reader: &Reader) -> Result<Vec<LiveHost>> {
                 .set_next_token(token.clone())
                 .send()
         })
-        .await
-        .map_err(|f| Error::api("ListHosts", f.message()))?;
-        for h in page.hosts() {
-            let (Some(arn), Some(name)) = (h.host_arn(), h.name()) else {
-                continue;
-            };
-            let host = LiveHost {
-                arn: arn.to_owned(),
-                name: name.to_owned(),
-                provider_type: h
-                    .provider_type()
-                    .map(|p| p.as_str().to_owned())
-                    .unwrap_or_default(),
-                provider_endpoint: h.provider_endpoint().unwrap_or_default().to_owned(),
-                vpc: h.vpc_configuration().map(|v| Vpc {
-                    vpc_id: v.vpc_id().to_owned(),
-                    subnet_ids: v.subnet_ids().to_vec(),
-                    security_group_ids: v.security_group_ids().to_vec(),
-                    tls_certificate: v.tls_certificate().map(str::to_owned),
-                }),
-                status: h.status().unwrap_or_default().to_owned(),
-                status_message: h.status_message().map(str::to_owned),
-                tags: Tags::new(),
-            };
-            reads.start(reader, host).await?;
+        .await?;
+        let hosts = page.hosts().iter().filter_map(host_from).collect();
+        Ok((hosts, next_page(page.next_token())))
+    })
+    .await
+}
+
+/// Every page of one list, `fetch`ed one after another (a page's token
+/// names the next), each resource's tag read started as its page arrives.
+async fn read_pages<T, F, Fut>(reader: &Reader, operation: &str, mut fetch: F) -> Result<Vec<T>>
+where
+    T: Tagged,
+    F: FnMut(Option<String>) -> Fut,
+    Fut: Future<Output = std::result::Result<(Vec<T>, Option<String>), Failure>>,
+{
+    let mut reads = TagReads::new();
+    let mut token = None;
+    loop {
+        let (resources, next) = fetch(token)
+            .await
+            .map_err(|f| Error::api(operation, f.message()))?;
+        for resource in resources {
+            reads.start(reader, resource).await?;
         }
-        token = next_page(page.next_token());
+        token = next;
         if token.is_none() {
             break;
         }
     }
     reads.finish().await
+}
+
+/// A listed connection as the planner sees it, tags still to be read;
+/// `None` for an entry without an ARN or name.
+fn connection_from(c: &types::Connection) -> Option<LiveConnection> {
+    Some(LiveConnection {
+        arn: c.connection_arn()?.to_owned(),
+        name: c.connection_name()?.to_owned(),
+        provider_type: c
+            .provider_type()
+            .map(|p| p.as_str().to_owned())
+            .unwrap_or_default(),
+        host_arn: c.host_arn().filter(|a| !a.is_empty()).map(str::to_owned),
+        status: c
+            .connection_status()
+            .map(|s| s.as_str().to_owned())
+            .unwrap_or_default(),
+        tags: Tags::new(),
+    })
+}
+
+/// A listed host as the planner sees it, tags still to be read; `None` for
+/// an entry without an ARN or name.
+fn host_from(h: &types::Host) -> Option<LiveHost> {
+    Some(LiveHost {
+        arn: h.host_arn()?.to_owned(),
+        name: h.name()?.to_owned(),
+        provider_type: h
+            .provider_type()
+            .map(|p| p.as_str().to_owned())
+            .unwrap_or_default(),
+        provider_endpoint: h.provider_endpoint().unwrap_or_default().to_owned(),
+        vpc: h.vpc_configuration().map(|v| Vpc {
+            vpc_id: v.vpc_id().to_owned(),
+            subnet_ids: v.subnet_ids().to_vec(),
+            security_group_ids: v.security_group_ids().to_vec(),
+            tls_certificate: v.tls_certificate().map(str::to_owned),
+        }),
+        status: h.status().unwrap_or_default().to_owned(),
+        status_message: h.status_message().map(str::to_owned),
+        tags: Tags::new(),
+    })
 }
 
 /// A resource whose tags are read separately from its list entry.
