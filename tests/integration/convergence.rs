@@ -21,7 +21,7 @@ use proptest::prelude::*;
 use proptest::sample::select;
 
 use crate::cli::{Workdir, json, run};
-use crate::invariants::{self, Account, assert_plan_empty, assert_promises_kept};
+use crate::invariants::{apply_until_converged, assert_plan_empty, assert_promises_kept, read_on};
 use crate::scenario::{APPLY, Connection, Desired, Flags, Host, Owner, Seed, Source, tags};
 use crate::support::Sandbox;
 
@@ -474,10 +474,6 @@ fn emulator(state: &Path, faults: Option<&Faults>) -> Sandbox {
     Sandbox::with_config(config)
 }
 
-fn read(runtime: &tokio::runtime::Runtime, sandbox: &Sandbox) -> Account {
-    runtime.block_on(async { invariants::read(&sandbox.client("eu-west-1").await).await })
-}
-
 fn check(case: &Case) {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -489,7 +485,7 @@ fn check(case: &Case) {
     let started = std::time::Instant::now();
     let clean = emulator(&state, None);
     runtime.block_on(async { case.seed.create(&clean.client("eu-west-1").await).await });
-    let before = read(&runtime, &clean);
+    let before = read_on(&runtime, &clean);
     drop(clean);
 
     let faulty = emulator(&state, Some(&case.faults));
@@ -531,7 +527,7 @@ fn check(case: &Case) {
         );
         run(work.path(), &faulty, &APPLY).expect(3);
         assert_eq!(
-            read(&runtime, &faulty),
+            read_on(&runtime, &faulty),
             before,
             "a refused apply changed the account"
         );
@@ -540,29 +536,12 @@ fn check(case: &Case) {
         work.write("stack.yaml", &desired.yaml());
     }
 
-    let mut runs = Vec::new();
-    while runs.len() < 3 {
-        let out = run(work.path(), &faulty, &APPLY);
-        let code = out.code;
-        runs.push(out);
-        if code == 0 {
-            break;
-        }
-    }
-    let last = runs.last().expect("at least one run");
-    assert_eq!(
-        last.code,
-        0,
-        "not converged after {} applies; the last one said:\n{}\n{}",
-        runs.len(),
-        last.stdout,
-        last.stderr
-    );
+    let runs = apply_until_converged(work.path(), &faulty);
     drop(faulty);
 
     let clean = emulator(&state, None);
     assert_plan_empty(work.path(), &clean, "stack.yaml");
-    let after = read(&runtime, &clean);
+    let after = read_on(&runtime, &clean);
     assert_promises_kept(&before, &after, &desired);
     eprintln!(
         "convergence: {} hosts, {} connections in the file; {} resources before; {:?}; {:?}; {} apply run(s); {:.1?}",
@@ -571,7 +550,7 @@ fn check(case: &Case) {
         before.resources.len(),
         case.conflict,
         case.faults,
-        runs.len(),
+        runs,
         started.elapsed()
     );
 }

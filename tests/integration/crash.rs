@@ -15,7 +15,7 @@ use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
 use crate::cli::{Workdir, against, run};
-use crate::invariants::{self, Account, assert_plan_empty, assert_promises_kept};
+use crate::invariants::{apply_until_converged, assert_plan_empty, assert_promises_kept, read_on};
 use crate::scenario::{APPLY, Connection, Desired, Flags, Host, Owner, Seed, Source, tags};
 use crate::support::Sandbox;
 
@@ -165,24 +165,6 @@ fn emulator(state: &Path, latency_ms: u64) -> Sandbox {
     })
 }
 
-fn read(runtime: &tokio::runtime::Runtime, sandbox: &Sandbox) -> Account {
-    runtime.block_on(async { invariants::read(&sandbox.client("eu-west-1").await).await })
-}
-
-/// Calls that change the account, as the emulator counted them.
-fn mutating_calls(sandbox: &Sandbox) -> u64 {
-    sandbox
-        .calls()
-        .iter()
-        .filter(|(op, _)| {
-            ["Create", "Delete", "Update", "TagResource", "UntagResource"]
-                .iter()
-                .any(|p| op.starts_with(p))
-        })
-        .map(|(_, n)| n)
-        .sum()
-}
-
 /// When to kill the apply.
 #[derive(Debug, Clone, Copy)]
 enum KillPoint {
@@ -208,7 +190,7 @@ struct Kill {
 /// Start apply, kill it at `point`; returns whether it was still running and
 /// how many mutating calls it made.
 fn kill_apply_at(dir: &Path, sandbox: &Sandbox, point: KillPoint) -> (bool, u64) {
-    let base = mutating_calls(sandbox);
+    let base = sandbox.mutating_calls();
     let mut child = against(dir, sandbox, &APPLY)
         .stdout(Stdio::null())
         .stderr(Stdio::null())
@@ -218,7 +200,7 @@ fn kill_apply_at(dir: &Path, sandbox: &Sandbox, point: KillPoint) -> (bool, u64)
     loop {
         let exited = child.try_wait().expect("poll apply").is_some();
         let due = match point {
-            KillPoint::AfterChanges(n) => mutating_calls(sandbox) - base >= n,
+            KillPoint::AfterChanges(n) => sandbox.mutating_calls() - base >= n,
             KillPoint::After(delay) => started.elapsed() >= delay,
         };
         if exited || due {
@@ -230,7 +212,7 @@ fn kill_apply_at(dir: &Path, sandbox: &Sandbox, point: KillPoint) -> (bool, u64)
     // `Child::kill` is SIGKILL on Unix: no destructor, no flush, no cleanup.
     child.kill().expect("kill apply");
     child.wait().expect("reap apply");
-    (running, mutating_calls(sandbox) - base)
+    (running, sandbox.mutating_calls() - base)
 }
 
 #[test]
@@ -246,7 +228,7 @@ fn apply_killed_at_random_points_converges_and_keeps_its_promises() {
 
     let clean = emulator(&state, 0);
     runtime.block_on(async { seed.create(&clean.client("eu-west-1").await).await });
-    let before = read(&runtime, &clean);
+    let before = read_on(&runtime, &clean);
     drop(clean);
 
     let mut rng = StdRng::seed_from_u64(SEED);
@@ -263,7 +245,7 @@ fn apply_killed_at_random_points_converges_and_keeps_its_promises() {
             KillPoint::After(Duration::from_millis(rng.random_range(100..=800)))
         };
         let (running, changes) = kill_apply_at(work.path(), &sandbox, point);
-        let now = read(&runtime, &sandbox);
+        let now = read_on(&runtime, &sandbox);
         let pending = run(
             work.path(),
             &sandbox,
@@ -294,7 +276,7 @@ fn apply_killed_at_random_points_converges_and_keeps_its_promises() {
             drop(sandbox);
             sandbox = emulator(&state, LATENCY_MS);
             assert_eq!(
-                read(&runtime, &sandbox),
+                read_on(&runtime, &sandbox),
                 now,
                 "the restarted emulator lost or changed state"
             );
@@ -308,34 +290,17 @@ fn apply_killed_at_random_points_converges_and_keeps_its_promises() {
         "no kill interrupted an apply part-way, so this test proved nothing: {kills:#?}"
     );
 
-    let mut runs = Vec::new();
-    while runs.len() < 3 {
-        let out = run(work.path(), &sandbox, &APPLY);
-        let code = out.code;
-        runs.push(out);
-        if code == 0 {
-            break;
-        }
-    }
-    let last = runs.last().expect("at least one run");
-    assert_eq!(
-        last.code,
-        0,
-        "not converged after {} applies; the last one said:\n{}\n{}",
-        runs.len(),
-        last.stdout,
-        last.stderr
-    );
+    let runs = apply_until_converged(work.path(), &sandbox);
     drop(sandbox);
 
     let clean = emulator(&state, 0);
     assert_plan_empty(work.path(), &clean, "stack.yaml");
-    let after = read(&runtime, &clean);
+    let after = read_on(&runtime, &clean);
     assert_promises_kept(&before, &after, &desired);
     eprintln!(
         "crash: {} resources before, {} after; {} apply run(s) to finish",
         before.resources.len(),
         after.resources.len(),
-        runs.len()
+        runs
     );
 }

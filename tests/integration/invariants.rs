@@ -13,7 +13,7 @@ use aws_sdk_codestarconnections as codestar;
 use codestar_reconcile::resource::{Kind, PROTECT_TAG, STACK_TAG, Tags};
 
 use crate::cli::{json, run};
-use crate::scenario::{Desired, STACK};
+use crate::scenario::{APPLY, Desired, STACK};
 use crate::support::Sandbox;
 
 /// One live resource, every field the tool could change.
@@ -206,6 +206,36 @@ pub fn assert_promises_kept(before: &Account, after: &Account, desired: &Desired
         found.len(),
         found.join("\n")
     );
+}
+
+/// [`read`] for a sync test: the sandbox's eu-west-1 account, on `runtime`.
+pub fn read_on(runtime: &tokio::runtime::Runtime, sandbox: &Sandbox) -> Account {
+    runtime.block_on(async { read(&sandbox.client("eu-west-1").await).await })
+}
+
+/// Run `apply` until it exits 0, at most 3 times; answers how many runs it
+/// took, or panics with the last run's output.
+#[track_caller]
+pub fn apply_until_converged(dir: &Path, sandbox: &Sandbox) -> usize {
+    let mut runs = Vec::new();
+    while runs.len() < 3 {
+        let out = run(dir, sandbox, &APPLY);
+        let code = out.code;
+        runs.push(out);
+        if code == 0 {
+            break;
+        }
+    }
+    let last = runs.last().expect("at least one run");
+    assert_eq!(
+        last.code,
+        0,
+        "not converged after {} applies; the last one said:\n{}\n{}",
+        runs.len(),
+        last.stdout,
+        last.stderr
+    );
+    runs.len()
 }
 
 /// Panics unless `plan --detailed-exitcode` of `file` finds nothing to do.

@@ -134,6 +134,20 @@ impl Sandbox {
         serde_json::from_str(&response.body).expect("calls is a JSON object of counts")
     }
 
+    /// Calls that change the account (creates, deletes, updates, tagging),
+    /// failed ones included, by the emulator's counters.
+    pub fn mutating_calls(&self) -> u64 {
+        self.calls()
+            .iter()
+            .filter(|(op, _)| {
+                ["Create", "Delete", "Update", "TagResource", "UntagResource"]
+                    .iter()
+                    .any(|p| op.starts_with(p))
+            })
+            .map(|(_, n)| n)
+            .sum()
+    }
+
     /// Set a connection's or host's status, as the console handshake would.
     pub fn set_status(&self, arn: &str, status: &str, message: Option<&str>) {
         let body = serde_json::json!({ "arn": arn, "status": status, "message": message });

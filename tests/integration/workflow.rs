@@ -28,20 +28,6 @@ connections:
     protect: true
 "#;
 
-/// Calls that change something, by the emulator's counters.
-fn mutating_calls(sandbox: &Sandbox) -> u64 {
-    sandbox
-        .calls()
-        .iter()
-        .filter(|(op, _)| {
-            ["Create", "Delete", "Update", "TagResource", "UntagResource"]
-                .iter()
-                .any(|p| op.starts_with(p))
-        })
-        .map(|(_, n)| n)
-        .sum()
-}
-
 fn tags(list: &[Tag]) -> BTreeMap<String, String> {
     list.iter()
         .map(|t| (t.key().to_owned(), t.value().to_owned()))
@@ -78,7 +64,7 @@ fn plan_shows_creates_without_changing_anything_then_apply_converges() {
     );
     assert_eq!(plan["summary"]["create"], 3);
     assert_eq!(
-        mutating_calls(&sandbox),
+        sandbox.mutating_calls(),
         0,
         "plan must not change anything: {:?}",
         sandbox.calls()
@@ -213,7 +199,7 @@ async fn unmanaged_and_foreign_names_are_refused_and_adopt_takes_over() {
         "{}",
         refused_apply.stderr
     );
-    assert_eq!(mutating_calls(&sandbox), 2, "only the two set-up creates");
+    assert_eq!(sandbox.mutating_calls(), 2, "only the two set-up creates");
 
     let adopting = PLATFORM
         .replace(
@@ -288,7 +274,7 @@ async fn saved_plans_apply_once_and_are_refused_when_tampered_or_stale() {
     let stale = run(work.path(), &sandbox, &["apply", "plan.json"]).expect(1);
     assert!(stale.stderr.contains("stale"), "{}", stale.stderr);
     assert_eq!(
-        mutating_calls(&sandbox),
+        sandbox.mutating_calls(),
         1,
         "nothing applied from a stale plan"
     );
@@ -444,7 +430,7 @@ fn a_pinned_account_that_is_not_the_callers_is_refused_before_any_call() {
         "{}",
         out.stderr
     );
-    assert_eq!(mutating_calls(&sandbox), 0);
+    assert_eq!(sandbox.mutating_calls(), 0);
     assert!(
         !sandbox.calls().contains_key("ListConnections"),
         "nothing read either"
@@ -476,7 +462,7 @@ fn apply_refuses_to_prompt_without_a_terminal() {
     work.write("platform.yaml", PLATFORM);
     let out = run(work.path(), &sandbox, &["apply", "-f", "platform.yaml"]).expect(1);
     assert!(out.stderr.contains("--auto-approve"), "{}", out.stderr);
-    assert_eq!(mutating_calls(&sandbox), 0);
+    assert_eq!(sandbox.mutating_calls(), 0);
 }
 
 #[test]
