@@ -52,6 +52,7 @@ pub struct AwsArgs {
 /// Clients for one target, and where they point.
 #[derive(Debug, Clone)]
 pub struct Account {
+    /// With the SDK's retries off; call it through `call::paced`.
     pub codestar: aws_sdk_codestarconnections::Client,
     pub sts: aws_sdk_sts::Client,
     pub region: String,
@@ -110,9 +111,7 @@ pub async fn connect(target: &Target, args: &AwsArgs, endpoint: &Endpoint) -> Re
     let region = pinned_region(target, args)?;
     let mut loader = aws_config::defaults(BehaviorVersion::latest())
         .http_client(shared_http_client())
-        // Reads retry throttling and 5xx with a client-side rate limiter;
-        // mutating calls opt out per call (see `apply`), because a blind
-        // retry of a create can duplicate a resource.
+        // For STS and the credential providers. CodeStar calls opt out below.
         .retry_config(
             RetryConfig::adaptive()
                 .with_max_attempts(8)
@@ -158,7 +157,15 @@ pub async fn connect(target: &Target, args: &AwsArgs, endpoint: &Endpoint) -> Re
         )));
     };
     Ok(Account {
-        codestar: aws_sdk_codestarconnections::Client::new(&config),
+        // No SDK retries: `call::paced` paces and retries every CodeStar
+        // call, because a blind retry of a create can duplicate a resource
+        // and the SDK's adaptive limiter stalls a throttled fleet for
+        // seconds.
+        codestar: aws_sdk_codestarconnections::Client::from_conf(
+            aws_sdk_codestarconnections::config::Builder::from(&config)
+                .retry_config(RetryConfig::disabled())
+                .build(),
+        ),
         sts: aws_sdk_sts::Client::new(&config),
         region,
     })

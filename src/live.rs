@@ -15,7 +15,7 @@ use sha2::{Digest, Sha256};
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
-use crate::call::{Failure, Pace, paced, without_retries};
+use crate::call::{Failure, Pace, paced};
 use crate::error::{Error, Result};
 use crate::resource::{PROTECT_TAG, STACK_TAG, Tags, is_aws_tag};
 use crate::spec::Vpc;
@@ -127,9 +127,9 @@ impl Snapshot {
     }
 }
 
-/// What every read of one target shares: a client whose retries are ours
-/// (paced, so a throttled fleet slows down instead of stalling in the SDK's
-/// adaptive back-off), one pace, and the concurrency permits.
+/// What every read of one target shares: the client (whose retries are
+/// ours: paced, so a throttled fleet slows down instead of stalling in the
+/// SDK's adaptive back-off), one pace, and the concurrency permits.
 #[derive(Clone)]
 struct Reader {
     client: Client,
@@ -141,7 +141,7 @@ struct Reader {
 /// their tags.
 pub async fn read(client: &Client, concurrency: usize) -> Result<Snapshot> {
     let reader = Reader {
-        client: without_retries(client),
+        client: client.clone(),
         pace: Arc::new(Pace::default()),
         permits: Arc::new(Semaphore::new(concurrency.max(1))),
     };

@@ -22,7 +22,7 @@ use crate::resource::{Kind, Tags};
 use crate::spec;
 use crate::targets::{OpenTarget, Targets};
 
-use crate::call::{Failure, Pace, backoff, paced, without_retries};
+use crate::call::{Failure, Pace, backoff, paced};
 
 /// How one change ended.
 #[derive(Debug, Clone, PartialEq)]
@@ -150,9 +150,6 @@ pub async fn apply(targets: &Targets, plan: &Plan, progress: &Progress) -> Repor
 
 struct Executor<'a> {
     target: &'a OpenTarget,
-    /// The target's client with the SDK's own retries off: [`paced`]
-    /// decides what may be retried.
-    client: Client,
     pace: Pace,
     concurrency: usize,
     progress: &'a Progress,
@@ -164,7 +161,6 @@ impl<'a> Executor<'a> {
     fn new(target: &'a OpenTarget, concurrency: usize, progress: &'a Progress) -> Executor<'a> {
         Executor {
             target,
-            client: without_retries(&target.account.codestar),
             pace: Pace::default(),
             concurrency,
             progress,
@@ -309,6 +305,12 @@ impl<'a> Executor<'a> {
             .await
     }
 
+    /// The target's client, with the SDK's own retries off: [`paced`]
+    /// decides what may be retried.
+    fn client(&self) -> &Client {
+        &self.target.account.codestar
+    }
+
     fn stack(&self) -> &str {
         &self.target.spec.stack
     }
@@ -337,12 +339,15 @@ impl<'a> Executor<'a> {
         };
         let result = match change.kind {
             Kind::Connection => paced(&self.pace, true, || {
-                self.client.delete_connection().connection_arn(&arn).send()
+                self.client()
+                    .delete_connection()
+                    .connection_arn(&arn)
+                    .send()
             })
             .await
             .map(drop),
             Kind::Host => paced(&self.pace, true, || {
-                self.client.delete_host().host_arn(&arn).send()
+                self.client().delete_host().host_arn(&arn).send()
             })
             .await
             .map(drop),
@@ -479,7 +484,7 @@ impl<'a> Executor<'a> {
             .create_once(
                 change,
                 || {
-                    self.client
+                    self.client()
                         .create_host()
                         .name(&host.name)
                         .provider_type(ProviderType::from(host.provider_type.as_str()))
@@ -525,7 +530,7 @@ impl<'a> Executor<'a> {
         self.create_once(
             change,
             || {
-                self.client
+                self.client()
                     .create_connection()
                     .connection_name(&change.name)
                     .set_provider_type(provider.clone())
@@ -631,7 +636,7 @@ impl<'a> Executor<'a> {
             Err(why) => return Outcome::Failed(why),
         };
         let result = paced(&self.pace, true, || {
-            self.client
+            self.client()
                 .update_host()
                 .host_arn(&arn)
                 .provider_endpoint(&host.provider_endpoint)
@@ -655,7 +660,7 @@ impl<'a> Executor<'a> {
         if !change.tags.remove.is_empty() {
             let keys = change.tags.remove.clone();
             let result = paced(&self.pace, true, || {
-                self.client
+                self.client()
                     .untag_resource()
                     .resource_arn(&arn)
                     .set_tag_keys(Some(keys.clone()))
@@ -674,7 +679,7 @@ impl<'a> Executor<'a> {
         if !write.is_empty() {
             let tags = to_tags(&write);
             let result = paced(&self.pace, true, || {
-                self.client
+                self.client()
                     .tag_resource()
                     .resource_arn(&arn)
                     .set_tags(Some(tags.clone()))

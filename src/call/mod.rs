@@ -14,23 +14,9 @@ use aws_sdk_codestarconnections::error::{DisplayErrorContext, ProvideErrorMetada
 
 mod pace;
 
-use aws_config::retry::RetryConfig;
 use aws_credential_types::provider::error::CredentialsError;
-use aws_sdk_codestarconnections::Client;
 
 pub use pace::Pace;
-
-/// `client` with the SDK's own retries off, so [`paced`] alone decides what
-/// is retried and when.
-pub fn without_retries(client: &Client) -> Client {
-    Client::from_conf(
-        client
-            .config()
-            .to_builder()
-            .retry_config(RetryConfig::disabled())
-            .build(),
-    )
-}
 
 /// Why a call did not go through, sorted by what may be done about it.
 #[derive(Debug, Clone, PartialEq, Eq)]
