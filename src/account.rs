@@ -3,7 +3,7 @@
 //! instance roles), or pointed at the in-process emulator for `--local`.
 
 use std::path::PathBuf;
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use aws_config::BehaviorVersion;
@@ -17,11 +17,12 @@ use aws_sdk_codestarconnections::config::SharedHttpClient;
 use aws_smithy_http_client::proxy::ProxyConfig;
 use aws_smithy_http_client::tls;
 
+use crate::call::{Channel, DEFAULT_TIMEOUT, Failure};
 use crate::error::{Error, Result};
 use crate::spec::Target;
 
 /// The flags every command that talks to AWS shares.
-#[derive(Debug, Clone, Default, clap::Args)]
+#[derive(Debug, Clone, clap::Args)]
 pub struct AwsArgs {
     /// Named profile from ~/.aws/config (overrides the file's `profile:`).
     #[arg(long)]
@@ -47,23 +48,78 @@ pub struct AwsArgs {
     /// API calls in flight at once, per target.
     #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..=64))]
     pub concurrency: u16,
+    /// How long to wait on one API call, all its retries included, before
+    /// giving up on the endpoint: `30s`, `2m`, or seconds.
+    #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = parse_timeout)]
+    pub timeout: Duration,
+}
+
+impl Default for AwsArgs {
+    fn default() -> AwsArgs {
+        AwsArgs {
+            profile: None,
+            region: None,
+            endpoint_url: None,
+            local: false,
+            local_state: PathBuf::from(".codestar-local.json"),
+            concurrency: 8,
+            timeout: DEFAULT_TIMEOUT,
+        }
+    }
+}
+
+/// `30s`, `2m`, `45` (seconds): at least one second, at most an hour.
+fn parse_timeout(text: &str) -> std::result::Result<Duration, String> {
+    let (digits, unit) = match text.strip_suffix('m') {
+        Some(minutes) => (minutes, 60),
+        None => (text.strip_suffix('s').unwrap_or(text), 1),
+    };
+    match digits.parse::<u64>() {
+        Ok(n) if (1..=3600).contains(&(n * unit)) => Ok(Duration::from_secs(n * unit)),
+        _ => Err("expected a duration from 1s to 60m, such as 30s or 2m".to_owned()),
+    }
 }
 
 /// Clients for one target, and where they point.
 #[derive(Debug, Clone)]
 pub struct Account {
-    /// With the SDK's retries off; call it through `call::paced`.
+    /// With the SDK's retries off; call it through [`Account::channel`].
     pub codestar: aws_sdk_codestarconnections::Client,
+    /// Likewise.
     pub sts: aws_sdk_sts::Client,
     pub region: String,
+    /// How every call of this target is paced, retried and bounded.
+    pub channel: Arc<Channel>,
+    /// Where the calls go, as a saved plan records it: the endpoint URL, or
+    /// the `--local` sandbox and its state file.
+    pub place: Place,
+}
+
+/// Where a target's calls go, as a saved plan binds it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Place {
+    /// An AWS endpoint (or one standing in for it), by URL.
+    Endpoint(String),
+    /// The `--local` sandbox, by the absolute path of its state file.
+    Local(PathBuf),
+}
+
+impl std::fmt::Display for Place {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Place::Endpoint(url) => f.write_str(url),
+            Place::Local(state) => write!(f, "the --local sandbox ({})", state.display()),
+        }
+    }
 }
 
 /// Where calls go: AWS through the standard chain, or a local endpoint with
-/// fixed test credentials.
+/// fixed test credentials (`state`: the `--local` sandbox's state file).
 #[derive(Debug, Clone)]
 pub enum Endpoint {
     Aws,
-    Local { url: String },
+    Local { url: String, state: Option<PathBuf> },
 }
 
 /// The Region a target runs in: the file's pin, else `--region`, else the
@@ -118,14 +174,13 @@ pub async fn connect(target: &Target, args: &AwsArgs, endpoint: &Endpoint) -> Re
                 .with_initial_backoff(Duration::from_millis(100)),
         )
         // Every request and answer here is a few hundred bytes of JSON; the
-        // attempt timeout below bounds a stalled one. The protection meant
-        // for long streams cost a timer and a future per request (about 5%
-        // of a fleet plan's CPU).
+        // channel's deadline bounds a stalled one. The protection meant for
+        // long streams cost a timer and a future per request (about 5% of a
+        // fleet plan's CPU).
         .stalled_stream_protection(StalledStreamProtectionConfig::disabled())
         .timeout_config(
             TimeoutConfig::builder()
-                .connect_timeout(Duration::from_secs(5))
-                .operation_attempt_timeout(Duration::from_secs(20))
+                .connect_timeout(Duration::from_secs(5).min(args.timeout))
                 .build(),
         );
     if let Some(region) = &region {
@@ -140,7 +195,7 @@ pub async fn connect(target: &Target, args: &AwsArgs, endpoint: &Endpoint) -> Re
                 loader = loader.endpoint_url(url);
             }
         }
-        Endpoint::Local { url } => {
+        Endpoint::Local { url, .. } => {
             loader = loader
                 .endpoint_url(url)
                 .credentials_provider(Credentials::new("local", "local", None, None, "local"));
@@ -156,38 +211,110 @@ pub async fn connect(target: &Target, args: &AwsArgs, endpoint: &Endpoint) -> Re
             target.source.display()
         )));
     };
+    let (place, url) = match endpoint {
+        Endpoint::Local {
+            url,
+            state: Some(state),
+        } => (Place::Local(state.clone()), url.clone()),
+        Endpoint::Local { url, state: None } => (Place::Endpoint(url.clone()), url.clone()),
+        Endpoint::Aws => {
+            let url = resolved_endpoint(&config).unwrap_or_else(|| default_endpoint(&region));
+            (Place::Endpoint(url.clone()), url)
+        }
+    };
+    let channel = Arc::new(Channel::new(url, args.timeout));
     Ok(Account {
-        // No SDK retries: `call::paced` paces and retries every CodeStar
-        // call, because a blind retry of a create can duplicate a resource
-        // and the SDK's adaptive limiter stalls a throttled fleet for
-        // seconds.
+        // No SDK retries: the channel paces and retries every call, because
+        // a blind retry of a create can duplicate a resource and the SDK's
+        // adaptive limiter stalls a throttled fleet for seconds.
         codestar: aws_sdk_codestarconnections::Client::from_conf(
             aws_sdk_codestarconnections::config::Builder::from(&config)
                 .retry_config(RetryConfig::disabled())
                 .build(),
         ),
-        sts: aws_sdk_sts::Client::new(&config),
+        sts: aws_sdk_sts::Client::from_conf(
+            aws_sdk_sts::config::Builder::from(&config)
+                .retry_config(RetryConfig::disabled())
+                .build(),
+        ),
         region,
+        channel,
+        place,
     })
+}
+
+/// The endpoint URL configured for CodeStar Connections, resolved the way
+/// the SDK resolves it: `--endpoint-url`, then
+/// `AWS_ENDPOINT_URL_CODESTAR_CONNECTIONS` (or the profile's `services`
+/// section), then `AWS_ENDPOINT_URL` (or the profile's `endpoint_url`).
+fn resolved_endpoint(config: &aws_config::SdkConfig) -> Option<String> {
+    if config.get_origin("endpoint_url").is_client_config() {
+        return config.endpoint_url().map(str::to_owned);
+    }
+    let key = aws_types::service_config::ServiceConfigKey::builder()
+        .service_id("CodeStar connections")
+        .env("AWS_ENDPOINT_URL")
+        .profile("endpoint_url")
+        .build()
+        .expect("every field of the key is set");
+    config
+        .service_config()
+        .and_then(|c| c.load_config(key))
+        .or_else(|| config.endpoint_url().map(str::to_owned))
+}
+
+/// AWS's own endpoint for the Region.
+fn default_endpoint(region: &str) -> String {
+    let domain = if region.starts_with("cn-") {
+        "amazonaws.com.cn"
+    } else {
+        "amazonaws.com"
+    };
+    format!("https://codestar-connections.{region}.{domain}")
 }
 
 /// The Region `--local` uses when neither the file nor `--region` names one.
 pub const LOCAL_DEFAULT_REGION: &str = "us-east-1";
 
+/// Who the credentials are: the account and the partition (`aws`,
+/// `aws-cn`, `aws-us-gov`) from STS GetCallerIdentity.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Identity {
+    pub account_id: String,
+    pub partition: String,
+}
+
 impl Account {
-    /// The account id the credentials belong to (STS GetCallerIdentity).
-    pub async fn caller_account(&self) -> Result<String> {
-        let out = self.sts.get_caller_identity().send().await.map_err(|e| {
-            Error::api(
-                "sts:GetCallerIdentity",
-                format!(
-                    "{}; check your AWS credentials",
-                    aws_sdk_sts::error::DisplayErrorContext(&e)
-                ),
-            )
-        })?;
-        out.account
-            .ok_or_else(|| Error::api("sts:GetCallerIdentity", "the response names no account"))
+    /// The account the credentials belong to (STS GetCallerIdentity).
+    pub async fn identity(&self) -> Result<Identity> {
+        let out = self
+            .channel
+            .call(true, || self.sts.get_caller_identity().send())
+            .await
+            .map_err(|failure| {
+                let hint = match failure {
+                    Failure::Rejected { .. } => "; check your AWS credentials",
+                    _ => "",
+                };
+                Error::api(
+                    "sts:GetCallerIdentity",
+                    format!("{}{hint}", failure.message()),
+                )
+            })?;
+        let account_id = out
+            .account
+            .ok_or_else(|| Error::api("sts:GetCallerIdentity", "the response names no account"))?;
+        let partition = out
+            .arn
+            .as_deref()
+            .and_then(|arn| arn.split(':').nth(1))
+            .filter(|p| !p.is_empty())
+            .unwrap_or("aws")
+            .to_owned();
+        Ok(Identity {
+            account_id,
+            partition,
+        })
     }
 
     /// Refuse to go on when the file pins another account than the
@@ -196,13 +323,24 @@ impl Account {
         let Some(wanted) = &target.account_id else {
             return Ok(());
         };
-        let actual = self.caller_account().await?;
+        let actual = self.identity().await?.account_id;
         if &actual != wanted {
-            return Err(Error::usage(format!(
-                "{} pins account_id {wanted}, but the credentials are for account {actual}; \
-                 nothing was read or changed. Use credentials for {wanted} (--profile), or fix \
-                 account_id",
-                target.source.display()
+            let how = match &self.place {
+                Place::Local(state) => format!(
+                    "the --local sandbox in {} plays account {actual} (the account the files that \
+                     first used it pinned): give account {wanted} a sandbox of its own with \
+                     --local-state FILE, or fix account_id",
+                    state.display()
+                ),
+                Place::Endpoint(_) => {
+                    format!("use credentials for {wanted} (--profile), or fix account_id")
+                }
+            };
+            return Err(Error::WrongTarget(format!(
+                "{} pins account_id {wanted}, but the credentials are for account {actual} \
+                 ({}); nothing was read or changed: {how}",
+                target.source.display(),
+                self.place
             )));
         }
         Ok(())

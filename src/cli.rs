@@ -14,11 +14,12 @@ use crate::drift;
 use crate::emulator;
 use crate::error::{Error, Exit, Result};
 use crate::import;
-use crate::plan::saved::{SavedInput, SavedPlan, desired_digest};
+use crate::plan::saved::{self, SavedInput, SavedPlan, desired_digest};
 use crate::plan::{self, Plan};
 use crate::render::{self, Format, Style};
 use crate::spec;
-use crate::targets::Targets;
+use crate::targets::{self, Targets};
+use crate::{call, interrupt, live};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -204,6 +205,7 @@ pub fn main() -> ExitCode {
             match &err {
                 // Each diagnostic already says `file:line:col: error: …`.
                 Error::Spec(diagnostics) => eprintln!("{diagnostics}"),
+                Error::Interrupted { .. } => eprintln!("{err}"),
                 other => eprintln!("error: {other}"),
             }
             err.exit_code()
@@ -213,10 +215,22 @@ pub fn main() -> ExitCode {
 
 fn run(command: Command) -> Result<Exit> {
     match command {
-        Command::Plan(args) => runtime()?.block_on(plan_command(args)),
-        Command::Apply(args) => runtime()?.block_on(apply_command(args)),
-        Command::Drift(args) => runtime()?.block_on(drift_command(args)),
-        Command::Import(args) => runtime()?.block_on(import_command(args)),
+        Command::Plan(args) => runtime()?.block_on(async {
+            interrupt::install();
+            read_only(plan_command(args)).await
+        }),
+        Command::Apply(args) => runtime()?.block_on(async {
+            interrupt::install();
+            apply_command(args).await
+        }),
+        Command::Drift(args) => runtime()?.block_on(async {
+            interrupt::install();
+            read_only(drift_command(args)).await
+        }),
+        Command::Import(args) => runtime()?.block_on(async {
+            interrupt::install();
+            read_only(import_command(args)).await
+        }),
         Command::Validate { files } => validate(&files),
         Command::Schema => {
             println!("{}", spec::json_schema_string());
@@ -247,7 +261,9 @@ fn run(command: Command) -> Result<Exit> {
 /// Read, plan, render, save; exit 3 when refused, 2 for changes if asked.
 async fn plan_command(args: PlanArgs) -> Result<Exit> {
     let targets = Targets::open(&args.files, &args.aws).await?;
-    let snapshots = targets.read().await?;
+    let snapshots = Phase::start(&reading(&targets))
+        .during(targets.read())
+        .await?;
     let options = args.safety.options();
     let plan = targets.plan(&snapshots, &options);
     print!(
@@ -255,25 +271,7 @@ async fn plan_command(args: PlanArgs) -> Result<Exit> {
         render::render_plan(&plan, args.format, Style::detect())
     );
     if let Some(out) = &args.out {
-        let inputs = targets
-            .targets
-            .iter()
-            .zip(&snapshots)
-            .map(|(t, snapshot)| SavedInput {
-                file: t.spec.source.display().to_string(),
-                label: t.label.clone(),
-                region: t.account.region.clone(),
-                desired_sha256: desired_digest(&t.spec),
-                live_fingerprint: snapshot.fingerprint(),
-            })
-            .collect();
-        let saved = SavedPlan::new(plan.clone(), options, inputs);
-        write_json(out, &saved)?;
-        eprintln!(
-            "Saved the plan to {}; apply it with `codestar-reconcile apply {}`.",
-            out.display(),
-            out.display()
-        );
+        save_plan(out, &targets, &snapshots, plan.clone(), options).await?;
     }
     Ok(if plan.is_refused() {
         Exit::Refused
@@ -284,10 +282,53 @@ async fn plan_command(args: PlanArgs) -> Result<Exit> {
     })
 }
 
+/// Write `plan` for `apply PLAN_FILE`, bound to where each target was read:
+/// its account and partition (one STS call each) and its endpoint.
+async fn save_plan(
+    out: &Path,
+    targets: &Targets,
+    snapshots: &[live::Snapshot],
+    plan: Plan,
+    options: plan::Options,
+) -> Result<()> {
+    let plan_dir = targets::absolute(out)?
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_default();
+    let identities =
+        futures_util::future::try_join_all(targets.targets.iter().map(|t| t.account.identity()))
+            .await?;
+    let mut inputs = Vec::new();
+    for ((t, snapshot), identity) in targets.targets.iter().zip(snapshots).zip(identities) {
+        let file_absolute = targets::absolute(&t.spec.source)?;
+        inputs.push(SavedInput {
+            file: t.spec.source.display().to_string(),
+            file_from_plan: saved::relative_to(&file_absolute, &plan_dir),
+            file_absolute,
+            label: t.label.clone(),
+            region: t.account.region.clone(),
+            account_id: identity.account_id,
+            partition: identity.partition,
+            place: t.account.place.clone(),
+            desired_sha256: desired_digest(&t.spec),
+            live_fingerprint: snapshot.fingerprint(),
+        });
+    }
+    write_json(out, &SavedPlan::new(plan, options, inputs))?;
+    eprintln!(
+        "Saved the plan to {}; apply it with `codestar-reconcile apply {}`.",
+        out.display(),
+        out.display()
+    );
+    Ok(())
+}
+
 /// Read, compare, report; exit 2 when a failing class of drift is found.
 async fn drift_command(args: DriftArgs) -> Result<Exit> {
     let targets = Targets::open(&args.files, &args.aws).await?;
-    let snapshots = targets.read().await?;
+    let snapshots = Phase::start(&reading(&targets))
+        .during(targets.read())
+        .await?;
     let fail_on: BTreeSet<drift::Class> = drift::Class::ALL
         .into_iter()
         .filter(|c| {
@@ -359,107 +400,157 @@ async fn import_command(args: ImportArgs) -> Result<Exit> {
 /// Plan (or re-check a saved plan), confirm, apply, then verify that a fresh
 /// plan is empty.
 async fn apply_command(args: ApplyArgs) -> Result<Exit> {
-    let (targets, plan, options) = match &args.plan_file {
-        Some(path) => load_saved_plan(path, &args.aws).await?,
-        None => {
-            let targets = Targets::open(&args.files, &args.aws).await?;
-            let snapshots = targets.read().await?;
-            let options = args.safety.options();
-            let plan = targets.plan(&snapshots, &options);
-            (targets, plan, options)
+    // Until the first change is made, a signal ends the command at once.
+    let (targets, plan, options) = read_only(async {
+        match &args.plan_file {
+            Some(path) => load_saved_plan(path, &args.aws).await,
+            None => {
+                let targets = Targets::open(&args.files, &args.aws).await?;
+                let snapshots = Phase::start(&reading(&targets))
+                    .during(targets.read())
+                    .await?;
+                let options = args.safety.options();
+                let plan = targets.plan(&snapshots, &options);
+                Ok((targets, plan, options))
+            }
         }
-    };
+    })
+    .await?;
     let style = Style::detect();
     print!("{}", render::render_plan(&plan, Format::Text, style));
     if plan.is_refused() {
-        eprintln!("Refused: nothing was applied.");
+        eprintln!("Refused: nothing was changed.");
         return Ok(Exit::Refused);
     }
     if plan.is_empty() {
         return Ok(Exit::Success);
     }
     if args.plan_file.is_none() && !args.auto_approve {
-        confirm(&plan)?;
+        read_only(confirm(&plan)).await?;
     }
 
-    let progress = Progress::new(plan.changes.len(), std::io::stderr().is_terminal());
+    let progress = Progress::new(plan.changes.len(), terminal());
+    let announce = tokio::spawn(async {
+        let signal = interrupt::wait().await;
+        eprintln!(
+            "\n{}: finishing the calls in flight and starting nothing new (send it again to stop \
+             at once)",
+            signal.name()
+        );
+    });
     let report = apply::apply(&targets, &plan, &progress).await;
     progress.finish();
+    announce.abort();
 
-    let failed = report.failed();
-    let refused = report.refused();
-    eprintln!(
-        "\nApply: {} of {} changes done, {failed} failed or not attempted, {refused} refused.",
-        report.done(),
-        report.entries.len()
-    );
-    if failed > 0 {
-        for entry in report
-            .entries
-            .iter()
-            .filter(|e| !matches!(e.outcome, apply::Outcome::Done { .. }))
-        {
-            eprintln!("{}", apply::describe(entry));
-        }
+    eprintln!("\nApply: {}.", report.summary());
+    if let Some(signal) = interrupt::requested() {
+        return Err(Error::Interrupted {
+            signal,
+            message: "the changes marked ok above were made; the others were not (each line \
+                      says why). Run apply again to finish"
+                .to_owned(),
+        });
+    }
+    if report.failed() + report.not_attempted() > 0 {
         return Err(Error::Incomplete(
-            "apply stopped part-way: the changes listed above were not made (everything else \
-             was). Fix what they say and run apply again; it converges from where this stopped"
+            "apply stopped part-way: the changes marked FAILED or skipped above were not made \
+             (those marked ok were). Fix what they say and run apply again; it converges from \
+             where this stopped"
                 .to_owned(),
         ));
     }
-    if refused > 0 {
-        return Ok(Exit::Refused);
+    if report.refused() > 0 {
+        if report.done() == 0 {
+            eprintln!("Refused: nothing was changed.");
+            return Ok(Exit::Refused);
+        }
+        return Err(Error::Incomplete(format!(
+            "{} changes were made (marked ok above), then {} were refused (marked REFUSED): \
+             follow their hints, then run plan again",
+            report.done(),
+            report.refused()
+        )));
     }
+    verify(&targets, options, style).await
+}
 
-    // Verify with every guard relaxed, so anything still different shows.
-    let verify = plan::Options {
+/// Read the account again after applying: "the account now matches the
+/// files" only when a fresh plan, with every guard relaxed, has no change
+/// and no refusal.
+async fn verify(targets: &Targets, options: plan::Options, style: Style) -> Result<Exit> {
+    let relaxed = plan::Options {
         allow_replace: true,
         force: true,
         ..options
     };
-    let after = targets.plan(&targets.read().await?, &verify);
-    if !after.is_empty() {
-        print!("{}", render::render_plan(&after, Format::Text, style));
-        return Err(Error::Incomplete(format!(
-            "apply finished, but the account still differs from the files in {} places (above); \
-             run apply again, and if it persists, check for another process changing these resources",
-            after.changes.len()
-        )));
+    let checking = "Checking that the account now matches the files";
+    if !terminal() {
+        eprintln!("{checking}…");
     }
-    eprintln!("The account now matches the files.");
-    Ok(Exit::Success)
+    let read = tokio::select! {
+        read = Phase::start(checking).during(targets.read()) => read,
+        signal = interrupt::wait() => {
+            return Err(Error::Interrupted {
+                signal,
+                message: "the changes above were made, but the account was not checked \
+                          afterwards; run plan to see where it stands"
+                    .to_owned(),
+            });
+        }
+    };
+    let after = targets.plan(&read?, &relaxed);
+    if after.is_empty() && !after.is_refused() {
+        eprintln!("The account now matches the files.");
+        return Ok(Exit::Success);
+    }
+    print!("{}", render::render_plan(&after, Format::Text, style));
+    Err(Error::Incomplete(format!(
+        "apply finished, but a fresh read shows the account still differs from the files \
+         ({} changes, {} refusals, above). Another run of this stack may have applied at the \
+         same time: run apply again, it converges. If this persists, something else is \
+         changing these resources",
+        after.changes.len(),
+        after.refusals.len()
+    )))
 }
 
-/// A saved plan, checked: checksum, desired state unchanged, live state
-/// unchanged, and the same changes when planned again.
+/// A saved plan, checked: checksum; each target's file found again,
+/// unchanged; the same endpoint (before any call) and account; the same
+/// live state; the same changes when planned again.
 async fn load_saved_plan(path: &Path, aws: &AwsArgs) -> Result<(Targets, Plan, plan::Options)> {
     let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
-    let saved: SavedPlan = serde_json::from_str(&text).map_err(|e| {
-        Error::usage(format!(
-            "{} is not a saved plan ({e}); make one with `plan --out`",
-            path.display()
-        ))
-    })?;
-    if !saved.checksum_matches() {
-        return Err(Error::usage(format!(
-            "{} was modified or truncated after it was saved (checksum mismatch); nothing was \
-             applied. Make a new plan with `plan --out`",
-            path.display()
-        )));
-    }
-    let files: Vec<PathBuf> = saved
-        .inputs
-        .iter()
-        .map(|i| PathBuf::from(&i.file))
-        .collect();
-    let targets = Targets::open(&files, aws).await?;
-    for (target, input) in targets.targets.iter().zip(&saved.inputs) {
-        if desired_digest(&target.spec) != input.desired_sha256 {
-            return Err(Error::Stale(format!(
-                "{} changed since the plan was made",
-                input.file
-            )));
+    let saved = SavedPlan::parse(path, &text)?;
+    let mut specs = Vec::new();
+    for input in &saved.inputs {
+        let mut changed = None;
+        let mut found = None;
+        for candidate in input.candidates(path) {
+            if !candidate.is_file() {
+                continue;
+            }
+            let spec = spec::load(std::slice::from_ref(&candidate))
+                .map_err(Error::Spec)?
+                .remove(0);
+            if desired_digest(&spec) == input.desired_sha256 {
+                found = Some(spec);
+                break;
+            }
+            changed.get_or_insert(candidate);
         }
+        match (found, changed) {
+            (Some(spec), _) => specs.push(spec),
+            (None, Some(file)) => {
+                return Err(Error::Stale(format!(
+                    "{} changed since the plan was made",
+                    file.display()
+                )));
+            }
+            (None, None) => return Err(input.lost(path)),
+        }
+    }
+    let targets = Targets::connect(specs, aws).await?;
+    for (target, input) in targets.targets.iter().zip(&saved.inputs) {
+        input.check_place(&target.account.place)?;
         if target.account.region != input.region {
             return Err(Error::Stale(format!(
                 "{} was planned for Region {}, but now resolves to {}",
@@ -467,7 +558,16 @@ async fn load_saved_plan(path: &Path, aws: &AwsArgs) -> Result<(Targets, Plan, p
             )));
         }
     }
-    let snapshots = targets.read().await?;
+    targets.check_accounts().await?;
+    let identities =
+        futures_util::future::try_join_all(targets.targets.iter().map(|t| t.account.identity()))
+            .await?;
+    for (identity, input) in identities.iter().zip(&saved.inputs) {
+        input.check_identity(identity)?;
+    }
+    let snapshots = Phase::start(&reading(&targets))
+        .during(targets.read())
+        .await?;
     for (snapshot, input) in snapshots.iter().zip(&saved.inputs) {
         if snapshot.fingerprint() != input.live_fingerprint {
             return Err(Error::Stale(format!(
@@ -485,7 +585,8 @@ async fn load_saved_plan(path: &Path, aws: &AwsArgs) -> Result<(Targets, Plan, p
     Ok((targets, plan, saved.options))
 }
 
-fn confirm(plan: &Plan) -> Result<()> {
+/// Ask for `yes` on the terminal.
+async fn confirm(plan: &Plan) -> Result<()> {
     if !std::io::stdin().is_terminal() {
         return Err(Error::usage(
             "apply needs confirmation, and there is no terminal to ask on: review the plan and \
@@ -504,15 +605,91 @@ fn confirm(plan: &Plan) -> Result<()> {
         s.adopt
     );
     std::io::stderr().flush().ok();
-    let mut answer = String::new();
-    std::io::stdin()
-        .lock()
-        .read_line(&mut answer)
-        .map_err(|e| Error::Other(format!("cannot read the answer: {e}")))?;
+    let answer = tokio::task::spawn_blocking(|| {
+        let mut answer = String::new();
+        std::io::stdin()
+            .lock()
+            .read_line(&mut answer)
+            .map(|_| answer)
+    })
+    .await
+    .map_err(|e| Error::Other(format!("cannot read the answer: {e}")))?
+    .map_err(|e| Error::Other(format!("cannot read the answer: {e}")))?;
     if answer.trim() != "yes" {
-        return Err(Error::usage("apply cancelled; nothing was changed"));
+        return Err(Error::Cancelled);
     }
     Ok(())
+}
+
+/// Run a part of a command that changes nothing: a signal ends the command
+/// at once, truthfully.
+async fn read_only<T>(work: impl Future<Output = Result<T>>) -> Result<T> {
+    tokio::select! {
+        result = work => result,
+        signal = interrupt::wait() => Err(Error::Interrupted {
+            signal,
+            message: "nothing was changed".to_owned(),
+        }),
+    }
+}
+
+/// "Reading platform@eu-west-1", "Reading 3 targets".
+fn reading(targets: &Targets) -> String {
+    match targets.targets.as_slice() {
+        [one] => format!("Reading {}", one.label),
+        many => format!("Reading {} targets", many.len()),
+    }
+}
+
+/// Whether stderr is a terminal that can show progress.
+fn terminal() -> bool {
+    std::io::stderr().is_terminal() && !render::dumb_terminal()
+}
+
+/// A phase that may take seconds (reading accounts, the after-apply check),
+/// shown on a terminal as a spinner with the calls answered so far and the
+/// time taken.
+struct Phase {
+    bar: Option<indicatif::ProgressBar>,
+}
+
+impl Phase {
+    fn start(message: &str) -> Phase {
+        let bar = terminal().then(|| {
+            let bar = indicatif::ProgressBar::new_spinner();
+            bar.set_style(
+                indicatif::ProgressStyle::with_template(
+                    "{spinner} {msg}: {pos} calls answered, {elapsed}",
+                )
+                .expect("the template is valid"),
+            );
+            bar.set_message(message.to_owned());
+            bar
+        });
+        Phase { bar }
+    }
+
+    /// Run `work` with the spinner turning.
+    async fn during<T>(self, work: impl Future<Output = T>) -> T {
+        let Some(bar) = &self.bar else {
+            return work.await;
+        };
+        let from = call::answered();
+        let ticker = {
+            let bar = bar.clone();
+            tokio::spawn(async move {
+                loop {
+                    bar.set_position(call::answered().saturating_sub(from));
+                    bar.tick();
+                    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+                }
+            })
+        };
+        let out = work.await;
+        ticker.abort();
+        bar.finish_and_clear();
+        out
+    }
 }
 
 fn validate(files: &[PathBuf]) -> Result<Exit> {

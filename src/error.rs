@@ -4,6 +4,7 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use crate::interrupt::Signal;
 use crate::spec::Diagnostics;
 
 /// How a command that ran to the end went, as the process exit code says it.
@@ -13,7 +14,7 @@ pub enum Exit {
     Success,
     /// 2: changes pending (`plan --detailed-exitcode`) or drift found.
     Changes,
-    /// 3: a safety guard refused the plan; nothing was applied.
+    /// 3: a safety guard refused the plan; nothing was changed.
     Refused,
 }
 
@@ -28,7 +29,7 @@ impl Exit {
 }
 
 /// Everything that stops a command. Each variant carries what its message
-/// needs; all of them exit 1.
+/// needs; all of them exit 1, but an interruption (130 or 143).
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     #[error("{0}")]
@@ -46,6 +47,23 @@ pub enum Error {
 
     #[error("{context}: {message}")]
     Api { context: String, message: String },
+
+    /// The credentials, endpoint or sandbox are not the ones the file or the
+    /// saved plan is for.
+    #[error("{0}")]
+    WrongTarget(String),
+
+    /// A saved plan edited or truncated after it was saved, or not a plan.
+    #[error("{0}")]
+    BadPlanFile(String),
+
+    /// SIGINT or SIGTERM stopped the command; `message` says what was done.
+    #[error("Interrupted by {}: {message}", signal.name())]
+    Interrupted { signal: Signal, message: String },
+
+    /// The person at the terminal did not confirm.
+    #[error("apply cancelled; nothing was changed")]
+    Cancelled,
 
     /// A saved plan that no longer describes what apply would do.
     #[error(
@@ -83,7 +101,10 @@ impl Error {
     }
 
     pub fn exit_code(&self) -> ExitCode {
-        ExitCode::from(1)
+        match self {
+            Error::Interrupted { signal, .. } => ExitCode::from(signal.exit_code()),
+            _ => ExitCode::from(1),
+        }
     }
 }
 

@@ -14,6 +14,7 @@ pub mod drift;
 pub mod emulator;
 pub mod error;
 pub mod import;
+pub mod interrupt;
 pub mod live;
 pub mod plan;
 pub mod render;

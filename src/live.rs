@@ -15,7 +15,8 @@ use sha2::{Digest, Sha256};
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
-use crate::call::{Failure, Pace, paced};
+use crate::account::Account;
+use crate::call::{Channel, Failure};
 use crate::error::{Error, Result};
 use crate::resource::{PROTECT_TAG, STACK_TAG, Tags, is_aws_tag};
 use crate::spec::Vpc;
@@ -128,21 +129,20 @@ impl Snapshot {
 }
 
 /// What every read of one target shares: the client (whose retries are
-/// ours: paced, so a throttled fleet slows down instead of stalling in the
-/// SDK's adaptive back-off), one pace, and the concurrency permits.
+/// the channel's: paced, so a throttled fleet slows down instead of
+/// stalling in the SDK's adaptive back-off), and the concurrency permits.
 #[derive(Clone)]
 struct Reader {
     client: Client,
-    pace: Arc<Pace>,
+    channel: Arc<Channel>,
     permits: Arc<Semaphore>,
 }
 
-/// Read every connection and host of the client's account and Region, with
-/// their tags.
-pub async fn read(client: &Client, concurrency: usize) -> Result<Snapshot> {
+/// Read every connection and host of the account's Region, with their tags.
+pub async fn read(account: &Account, concurrency: usize) -> Result<Snapshot> {
     let reader = Reader {
-        client: client.clone(),
-        pace: Arc::new(Pace::default()),
+        client: account.codestar.clone(),
+        channel: account.channel.clone(),
         permits: Arc::new(Semaphore::new(concurrency.max(1))),
     };
     let (connections, hosts) = tokio::try_join!(read_connections(&reader), read_hosts(&reader))?;
@@ -156,15 +156,17 @@ fn next_page(token: Option<&str>) -> Option<String> {
 
 async fn read_connections(reader: &Reader) -> Result<Vec<LiveConnection>> {
     read_pages(reader, "ListConnections", |token| async move {
-        let page = paced(&reader.pace, true, || {
-            reader
-                .client
-                .list_connections()
-                .max_results(PAGE_SIZE)
-                .set_next_token(token.clone())
-                .send()
-        })
-        .await?;
+        let page = reader
+            .channel
+            .call(true, || {
+                reader
+                    .client
+                    .list_connections()
+                    .max_results(PAGE_SIZE)
+                    .set_next_token(token.clone())
+                    .send()
+            })
+            .await?;
         let connections = page
             .connections()
             .iter()
@@ -177,15 +179,17 @@ async fn read_connections(reader: &Reader) -> Result<Vec<LiveConnection>> {
 
 async fn read_hosts(reader: &Reader) -> Result<Vec<LiveHost>> {
     read_pages(reader, "ListHosts", |token| async move {
-        let page = paced(&reader.pace, true, || {
-            reader
-                .client
-                .list_hosts()
-                .max_results(PAGE_SIZE)
-                .set_next_token(token.clone())
-                .send()
-        })
-        .await?;
+        let page = reader
+            .channel
+            .call(true, || {
+                reader
+                    .client
+                    .list_hosts()
+                    .max_results(PAGE_SIZE)
+                    .set_next_token(token.clone())
+                    .send()
+            })
+            .await?;
         let hosts = page.hosts().iter().filter_map(host_from).collect();
         Ok((hosts, next_page(page.next_token())))
     })
@@ -352,14 +356,16 @@ impl<T: Tagged> TagReads<T> {
 
 /// The resource's tags without AWS's own; `None` when the resource is gone.
 async fn read_tags(reader: &Reader, arn: &str) -> Result<Option<Tags>> {
-    let answer = paced(&reader.pace, true, || {
-        reader
-            .client
-            .list_tags_for_resource()
-            .resource_arn(arn)
-            .send()
-    })
-    .await;
+    let answer = reader
+        .channel
+        .call(true, || {
+            reader
+                .client
+                .list_tags_for_resource()
+                .resource_arn(arn)
+                .send()
+        })
+        .await;
     match answer {
         Ok(out) => Ok(Some(
             out.tags()

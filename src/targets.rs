@@ -1,7 +1,7 @@
 //! The targets a command works on: the desired-state files loaded, each one's
 //! account opened, read into snapshots and planned, concurrently.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use futures_util::future::try_join_all;
 
@@ -36,21 +36,46 @@ impl Targets {
         Targets::open_specs(specs, args).await
     }
 
+    /// Open `specs` and check their account pins.
     pub async fn open_specs(specs: Vec<Target>, args: &AwsArgs) -> Result<Targets> {
+        let targets = Targets::connect(specs, args).await?;
+        targets.check_accounts().await?;
+        Ok(targets)
+    }
+
+    /// Build each target's clients, starting the `--local` sandbox if asked;
+    /// no API call yet.
+    pub async fn connect(specs: Vec<Target>, args: &AwsArgs) -> Result<Targets> {
         let (endpoint, local) = if args.local {
-            let account_id = specs.iter().find_map(|s| s.account_id.clone());
-            let running = start_local(args, account_id).await?;
-            (Endpoint::Local { url: running.url() }, Some(running))
+            let state = absolute(&args.local_state)?;
+            let pinned = specs.iter().find_map(|s| s.account_id.clone());
+            let running = start_local(&state, pinned).await?;
+            let endpoint = Endpoint::Local {
+                url: running.url(),
+                state: Some(state),
+            };
+            (endpoint, Some(running))
         } else {
             (Endpoint::Aws, None)
         };
-        let mut targets = Targets::at_endpoint(specs, args, &endpoint).await?;
+        let mut targets = Targets::connect_to(specs, args, &endpoint).await?;
         targets._local = local;
         Ok(targets)
     }
 
-    /// Open `specs` against `endpoint` (a local emulator's URL, or AWS).
+    /// Open `specs` against `endpoint` (a local emulator's URL, or AWS) and
+    /// check their account pins.
     pub async fn at_endpoint(
+        specs: Vec<Target>,
+        args: &AwsArgs,
+        endpoint: &Endpoint,
+    ) -> Result<Targets> {
+        let targets = Targets::connect_to(specs, args, endpoint).await?;
+        targets.check_accounts().await?;
+        Ok(targets)
+    }
+
+    async fn connect_to(
         specs: Vec<Target>,
         args: &AwsArgs,
         endpoint: &Endpoint,
@@ -59,7 +84,6 @@ impl Targets {
             let endpoint = endpoint.clone();
             async move {
                 let account = account::connect(&spec, args, &endpoint).await?;
-                account.check_account(&spec).await?;
                 let label = format!("{}@{}", spec.stack, account.region);
                 Ok::<_, Error>(OpenTarget {
                     spec,
@@ -74,6 +98,18 @@ impl Targets {
             concurrency: usize::from(args.concurrency),
             _local: None,
         })
+    }
+
+    /// Refuse targets whose file pins another account than the credentials
+    /// reach, before anything is read.
+    pub async fn check_accounts(&self) -> Result<()> {
+        try_join_all(
+            self.targets
+                .iter()
+                .map(|t| t.account.check_account(&t.spec)),
+        )
+        .await?;
+        Ok(())
     }
 
     /// Read every target's account, concurrently.
@@ -119,7 +155,7 @@ impl OpenTarget {
 }
 
 async fn read_target(target: &OpenTarget, concurrency: usize) -> Result<Snapshot> {
-    live::read(&target.account.codestar, concurrency)
+    live::read(&target.account, concurrency)
         .await
         .map_err(|e| match e {
             Error::Api { context, message } => Error::Api {
@@ -131,15 +167,29 @@ async fn read_target(target: &OpenTarget, concurrency: usize) -> Result<Snapshot
 }
 
 /// Start the in-process emulator `--local` uses, its state in the file
-/// `--local-state` names so the sandbox persists between commands.
-async fn start_local(args: &AwsArgs, account_id: Option<String>) -> Result<RunningEmulator> {
-    let mut config = emulator::Config {
-        listen: "127.0.0.1:0".to_owned(),
-        state: Some(args.local_state.clone()),
-        ..emulator::Config::default()
+/// `--local-state` names so the sandbox persists between commands. A new
+/// sandbox plays the account the files pin (so they can be tried as they
+/// are); an existing one keeps its account, and files pinning another are
+/// refused like the wrong credentials would be.
+async fn start_local(state: &Path, pinned: Option<String>) -> Result<RunningEmulator> {
+    let account_id = match emulator::recorded_account(state)? {
+        Some(recorded) => Some(recorded),
+        None => pinned,
     };
-    if let Some(account_id) = account_id {
-        config.account_id = account_id;
-    }
-    Emulator::start(config).await
+    let command: Vec<String> = std::env::args().skip(1).take(2).collect();
+    Emulator::start(emulator::Config {
+        listen: "127.0.0.1:0".to_owned(),
+        state: Some(state.to_path_buf()),
+        account_id,
+        holder: format!("codestar-reconcile {} (--local)", command.join(" ")),
+        wait_for_state: true,
+        ..emulator::Config::default()
+    })
+    .await
+}
+
+/// `path` from the root, so a saved plan names the same file from any
+/// directory.
+pub fn absolute(path: &Path) -> Result<PathBuf> {
+    std::path::absolute(path).map_err(|e| Error::io(path, e))
 }

@@ -1,12 +1,21 @@
 //! Carrying out a plan against the API.
 //!
-//! Per target, in this order: delete what is being replaced (connections,
-//! then hosts), create hosts, update hosts, create connections (with the new
-//! host ARNs), change tags, delete connections, delete hosts. Targets run
-//! concurrently; within a step, up to `--concurrency` calls at once. Every
-//! change ends as done, failed, refused or not attempted, and the report
-//! says which, so an apply stopped part-way is never silent: running it
-//! again converges.
+//! Per target, in the order of [`STEPS`]: delete what is being replaced
+//! (connections, then hosts), create hosts, update hosts, create connections
+//! (with the new host ARNs), change tags, delete connections, delete hosts.
+//! Targets run concurrently; within a step, up to `--concurrency` calls at
+//! once. Every change ends as done, failed, refused or not attempted, and
+//! its line is printed the moment that is known, so an apply stopped
+//! part-way (by a failure or a signal) is never silent: running it again
+//! converges.
+//!
+//! Other runs of the same stack may apply at the same time (two merges in a
+//! row, a laptop and CI). A create first looks for its name and takes a
+//! resource this stack already has instead of making a second one; host
+//! names are not unique, so the connections of one host are created first
+//! one, then the rest on whichever copy of the host that first one uses.
+
+mod report;
 
 use std::collections::BTreeMap;
 
@@ -16,120 +25,15 @@ use futures_util::future::join_all;
 use futures_util::stream::{self, StreamExt};
 use tokio::sync::Mutex;
 
-use crate::live::{self, Ownership, ownership};
-use crate::plan::{Action, Change, Plan, Refusal};
-use crate::resource::{Kind, Tags};
+use crate::call::{Channel, Failure, backoff};
+use crate::interrupt::{self, Signal};
+use crate::live::{self, LiveHost, Ownership, Snapshot, ownership};
+use crate::plan::{Action, Change, Plan, Refusal, kept_copy};
+use crate::resource::{Kind, MAX_CONNECTIONS_PER_REGION, MAX_HOSTS_PER_ACCOUNT, MAX_TAGS, Tags};
 use crate::spec;
 use crate::targets::{OpenTarget, Targets};
 
-use crate::call::{Failure, Pace, backoff, paced};
-
-/// How one change ended.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Outcome {
-    Done {
-        arn: Option<String>,
-        note: Option<String>,
-    },
-    Failed(String),
-    Refused(Box<Refusal>),
-    NotAttempted(String),
-}
-
-#[derive(Debug, Clone, PartialEq)]
-pub struct Entry {
-    pub change: Change,
-    pub outcome: Outcome,
-}
-
-/// What an apply did, change by change.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct Report {
-    pub entries: Vec<Entry>,
-}
-
-impl Report {
-    pub fn failed(&self) -> usize {
-        self.count(|o| matches!(o, Outcome::Failed(_) | Outcome::NotAttempted(_)))
-    }
-    pub fn refused(&self) -> usize {
-        self.count(|o| matches!(o, Outcome::Refused(_)))
-    }
-    pub fn done(&self) -> usize {
-        self.count(|o| matches!(o, Outcome::Done { .. }))
-    }
-    fn count(&self, f: impl Fn(&Outcome) -> bool) -> usize {
-        self.entries.iter().filter(|e| f(&e.outcome)).count()
-    }
-}
-
-/// Reports each change as it ends: a progress bar on a terminal, a line per
-/// change otherwise (CI logs).
-pub struct Progress {
-    bar: Option<indicatif::ProgressBar>,
-}
-
-impl Progress {
-    pub fn new(total: usize, terminal: bool) -> Progress {
-        let bar = (terminal && total > 0).then(|| {
-            let bar = indicatif::ProgressBar::new(total as u64);
-            bar.set_style(
-                indicatif::ProgressStyle::with_template("{bar:30} {pos}/{len} changes {msg}")
-                    .expect("the template is valid"),
-            );
-            bar
-        });
-        Progress { bar }
-    }
-
-    fn ended(&self, entry: &Entry) {
-        let line = describe(entry);
-        match &self.bar {
-            Some(bar) => {
-                bar.println(line);
-                bar.inc(1);
-            }
-            None => eprintln!("{line}"),
-        }
-    }
-
-    pub fn finish(&self) {
-        if let Some(bar) = &self.bar {
-            bar.finish_and_clear();
-        }
-    }
-}
-
-/// One line for a change's outcome, as the report and progress print it.
-pub fn describe(entry: &Entry) -> String {
-    let c = &entry.change;
-    let what = format!("{} {:?} ({})", c.kind, c.name, c.target);
-    match &entry.outcome {
-        Outcome::Done { arn, note } => {
-            let verb = match c.action {
-                Action::Create => "created",
-                Action::Update => "updated",
-                Action::Replace => "replaced",
-                Action::Delete => "deleted",
-                Action::Adopt => "adopted",
-            };
-            let mut line = format!("  ok      {what} {verb}");
-            if let Some(arn) = arn {
-                line.push_str(&format!(": {arn}"));
-            }
-            if let Some(note) = note {
-                line.push_str(&format!(" ({note})"));
-            }
-            line
-        }
-        Outcome::Failed(why) => format!("  FAILED  {what} {}: {why}", c.action.as_str()),
-        Outcome::Refused(r) => format!(
-            "  REFUSED {what}: {}\n          hint: {}",
-            r.message, r.hint
-        ),
-        Outcome::NotAttempted(why) => format!("  skipped {what} {}: {why}", c.action.as_str()),
-    }
-}
+pub use report::{Entry, Note, Outcome, Progress, Report, describe};
 
 /// Apply every target's part of `plan`, concurrently.
 pub async fn apply(targets: &Targets, plan: &Plan, progress: &Progress) -> Report {
@@ -148,23 +52,104 @@ pub async fn apply(targets: &Targets, plan: &Plan, progress: &Progress) -> Repor
     }
 }
 
+/// What a step does to each change it picks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Work {
+    /// The delete half of a replacement (names must be free, and host names
+    /// unambiguous, before the new one is created).
+    DeleteOld,
+    CreateHost,
+    UpdateHost,
+    CreateConnection,
+    Retag,
+    Delete,
+}
+
+/// One step of apply's order: which changes it picks, what it does to
+/// them, and whether a later step goes on with a change it did.
+struct Step {
+    work: Work,
+    picks: fn(&Change) -> bool,
+    continues: fn(&Change) -> bool,
+}
+
+/// Apply's order, per target.
+const STEPS: [Step; 8] = [
+    Step {
+        work: Work::DeleteOld,
+        picks: |c| c.kind == Kind::Connection && c.action == Action::Replace,
+        continues: |_| true,
+    },
+    Step {
+        work: Work::DeleteOld,
+        picks: |c| c.kind == Kind::Host && c.action == Action::Replace,
+        continues: |_| true,
+    },
+    Step {
+        work: Work::CreateHost,
+        picks: |c| c.kind == Kind::Host && matches!(c.action, Action::Create | Action::Replace),
+        continues: |_| false,
+    },
+    Step {
+        work: Work::UpdateHost,
+        picks: |c| {
+            c.kind == Kind::Host
+                && c.update_host
+                && matches!(c.action, Action::Update | Action::Adopt)
+        },
+        continues: |c| !c.tags.is_empty(),
+    },
+    Step {
+        work: Work::CreateConnection,
+        picks: |c| {
+            c.kind == Kind::Connection && matches!(c.action, Action::Create | Action::Replace)
+        },
+        continues: |_| false,
+    },
+    Step {
+        work: Work::Retag,
+        picks: |c| matches!(c.action, Action::Update | Action::Adopt) && !c.tags.is_empty(),
+        continues: |_| false,
+    },
+    Step {
+        work: Work::Delete,
+        picks: |c| c.kind == Kind::Connection && c.action == Action::Delete,
+        continues: |_| false,
+    },
+    Step {
+        work: Work::Delete,
+        picks: |c| c.kind == Kind::Host && c.action == Action::Delete,
+        continues: |_| false,
+    },
+];
+
+/// A change within one target's apply. The ARN tells apart the update of a
+/// host and the delete of its second copy, which share kind and name.
+type Key = (Kind, String, Option<String>);
+
+fn key(change: &Change) -> Key {
+    (change.kind, change.name.clone(), change.arn.clone())
+}
+
 struct Executor<'a> {
     target: &'a OpenTarget,
-    pace: Pace,
     concurrency: usize,
     progress: &'a Progress,
-    /// ARNs of hosts created by this apply, by name.
+    /// ARNs of the hosts connections should use, by host name: the ones
+    /// this apply created or found.
     new_hosts: Mutex<BTreeMap<String, String>>,
+    /// The host ARN each connection this apply created (or found) uses.
+    connection_hosts: Mutex<BTreeMap<String, String>>,
 }
 
 impl<'a> Executor<'a> {
     fn new(target: &'a OpenTarget, concurrency: usize, progress: &'a Progress) -> Executor<'a> {
         Executor {
             target,
-            pace: Pace::default(),
             concurrency,
             progress,
             new_hosts: Mutex::new(BTreeMap::new()),
+            connection_hosts: Mutex::new(BTreeMap::new()),
         }
     }
 
@@ -172,143 +157,147 @@ impl<'a> Executor<'a> {
         // Each change's outcome so far. A change spanning several steps
         // (a replacement deletes then creates; a host update may also
         // retag) goes on only while it has not failed.
-        let mut outcomes: BTreeMap<(Kind, String), Outcome> = BTreeMap::new();
-        let healthy = |c: &Change, outcomes: &BTreeMap<(Kind, String), Outcome>| {
-            outcomes
-                .get(&key(c))
-                .is_none_or(|o| matches!(o, Outcome::Done { .. }))
-        };
-        let of =
-            |kind: Kind, action: Action| move |c: &Change| c.kind == kind && c.action == action;
-        let creates = |kind: Kind| {
-            move |c: &Change| c.kind == kind && matches!(c.action, Action::Create | Action::Replace)
-        };
-
-        // Replacement is delete-then-create: connection names are unique,
-        // and host names must stay unambiguous.
-        let step = self
-            .step(&changes, of(Kind::Connection, Action::Replace), |c| {
-                self.delete_for_replace(c)
-            })
-            .await;
-        self.record(&mut outcomes, step, &|_| true);
-        let step = self
-            .step(&changes, of(Kind::Host, Action::Replace), |c| {
-                self.delete_for_replace(c)
-            })
-            .await;
-        self.record(&mut outcomes, step, &|_| true);
-
-        let taken = self.names_taken(&changes).await;
-        let step = self
-            .step(
-                &changes,
-                |c| creates(Kind::Host)(c) && healthy(c, &outcomes),
-                |c| self.create_host(c, &taken),
-            )
-            .await;
-        self.record(&mut outcomes, step, &|_| false);
-
-        let step = self
-            .step(
-                &changes,
-                |c| {
-                    c.kind == Kind::Host
-                        && c.update_host
-                        && matches!(c.action, Action::Update | Action::Adopt)
-                },
-                |c| self.update_host(c),
-            )
-            .await;
-        self.record(&mut outcomes, step, &|c| !c.tags.is_empty());
-
-        let step = self
-            .step(
-                &changes,
-                |c| creates(Kind::Connection)(c) && healthy(c, &outcomes),
-                |c| self.create_connection(c, &taken),
-            )
-            .await;
-        self.record(&mut outcomes, step, &|_| false);
-
-        let step = self
-            .step(
-                &changes,
-                |c| {
-                    matches!(c.action, Action::Update | Action::Adopt)
-                        && !c.tags.is_empty()
-                        && healthy(c, &outcomes)
-                },
-                |c| self.retag(c),
-            )
-            .await;
-        self.record(&mut outcomes, step, &|_| false);
-
-        let step = self
-            .step(&changes, of(Kind::Connection, Action::Delete), |c| {
-                self.delete(c)
-            })
-            .await;
-        self.record(&mut outcomes, step, &|_| false);
-        let step = self
-            .step(&changes, of(Kind::Host, Action::Delete), |c| self.delete(c))
-            .await;
-        self.record(&mut outcomes, step, &|_| false);
-
+        let mut outcomes: BTreeMap<Key, Outcome> = BTreeMap::new();
+        let mut taken: Option<Taken> = None;
+        for step in &STEPS {
+            let picked: Vec<&Change> = changes
+                .iter()
+                .filter(|c| (step.picks)(c))
+                .filter(|c| {
+                    outcomes
+                        .get(&key(c))
+                        .is_none_or(|o| matches!(o, Outcome::Done { .. }))
+                })
+                .collect();
+            if picked.is_empty() {
+                continue;
+            }
+            if matches!(step.work, Work::CreateHost | Work::CreateConnection) && taken.is_none() {
+                taken = Some(self.names_taken().await);
+            }
+            let entries = if step.work == Work::CreateConnection {
+                self.create_connections(step, &picked, &outcomes, taken.as_ref())
+                    .await
+            } else {
+                self.step(step, &picked, &outcomes, taken.as_ref()).await
+            };
+            for entry in entries {
+                outcomes.insert(key(&entry.change), entry.outcome);
+            }
+        }
         changes
             .into_iter()
             .map(|change| {
                 let outcome = outcomes.remove(&key(&change)).unwrap_or_else(|| {
-                    Outcome::NotAttempted("an earlier step for it did not complete".to_owned())
+                    let outcome = Outcome::NotAttempted(
+                        "no step of apply carries out this change".to_owned(),
+                    );
+                    self.progress.ended(&Entry {
+                        change: change.clone(),
+                        outcome: outcome.clone(),
+                    });
+                    outcome
                 });
                 Entry { change, outcome }
             })
             .collect()
     }
 
-    /// Keep each change's latest outcome; report it unless a later step
-    /// continues that change.
-    fn record(
+    /// Run `step` on the `picked` changes, `concurrency` at a time, each
+    /// reported the moment it ends (unless a later step goes on with it).
+    /// Once the command is interrupted, no change starts.
+    async fn step(
         &self,
-        outcomes: &mut BTreeMap<(Kind, String), Outcome>,
-        step: Vec<Entry>,
-        continues: &dyn Fn(&Change) -> bool,
-    ) {
-        for entry in step {
-            let done = matches!(entry.outcome, Outcome::Done { .. });
-            if !(done && continues(&entry.change)) {
-                self.progress.ended(&entry);
-            }
-            outcomes.insert(key(&entry.change), entry.outcome);
-        }
-    }
-
-    /// Run `work` on every change `select` picks, `concurrency` at a time.
-    async fn step<'c, S, W, F>(&self, changes: &'c [Change], select: S, work: W) -> Vec<Entry>
-    where
-        S: Fn(&Change) -> bool,
-        W: Fn(&'c Change) -> F,
-        F: std::future::Future<Output = Outcome> + 'c,
-    {
-        stream::iter(changes.iter().filter(|c| select(c)))
-            .map(|c| {
-                let fut = work(c);
-                async move {
-                    Entry {
-                        change: c.clone(),
-                        outcome: fut.await,
-                    }
+        step: &Step,
+        picked: &[&Change],
+        outcomes: &BTreeMap<Key, Outcome>,
+        taken: Option<&Taken>,
+    ) -> Vec<Entry> {
+        stream::iter(picked.iter().copied())
+            .map(|change| async move {
+                let outcome = match interrupt::requested() {
+                    Some(signal) => interrupted(change, outcomes.get(&key(change)), signal),
+                    None => self.work(step.work, change, taken).await,
+                };
+                let entry = Entry {
+                    change: change.clone(),
+                    outcome,
+                };
+                let done = matches!(entry.outcome, Outcome::Done { .. });
+                if !(done && (step.continues)(change)) {
+                    self.progress.ended(&entry);
                 }
+                entry
             })
             .buffer_unordered(self.concurrency)
             .collect()
             .await
     }
 
-    /// The target's client, with the SDK's own retries off: [`paced`]
+    async fn work(&self, work: Work, change: &Change, taken: Option<&Taken>) -> Outcome {
+        let taken = || taken.expect("the name check runs before any create");
+        match work {
+            Work::DeleteOld => self.delete_for_replace(change).await,
+            Work::CreateHost => self.create_host(change, taken()).await,
+            Work::UpdateHost => self.update_host(change).await,
+            Work::CreateConnection => self.create_connection(change, taken()).await,
+            Work::Retag => self.retag(change).await,
+            Work::Delete => self.delete(change).await,
+        }
+    }
+
+    /// Connections through a host of the file are created first one (by
+    /// name) per host, then the rest on the copy of the host that first one
+    /// uses: if another run created the first one on its own copy of the
+    /// host, this run follows it instead of splitting the connections over
+    /// two copies.
+    async fn create_connections(
+        &self,
+        step: &Step,
+        picked: &[&Change],
+        outcomes: &BTreeMap<Key, Outcome>,
+        taken: Option<&Taken>,
+    ) -> Vec<Entry> {
+        let mut first_of_host: BTreeMap<&str, &str> = BTreeMap::new();
+        for change in picked {
+            if let Some(host) = change.after.as_ref().and_then(|a| a.host.as_deref()) {
+                let first = first_of_host.entry(host).or_insert(&change.name);
+                if change.name.as_str() < *first {
+                    *first = &change.name;
+                }
+            }
+        }
+        let follows = |c: &Change| {
+            c.after
+                .as_ref()
+                .and_then(|a| a.host.as_deref())
+                .and_then(|host| first_of_host.get(host))
+                .is_some_and(|first| *first != c.name)
+        };
+        let (followers, leaders): (Vec<&Change>, Vec<&Change>) =
+            picked.iter().copied().partition(|c| follows(c));
+        let mut entries = self.step(step, &leaders, outcomes, taken).await;
+        {
+            let used = self.connection_hosts.lock().await;
+            let mut hosts = self.new_hosts.lock().await;
+            for (host, first) in &first_of_host {
+                if let Some(arn) = used.get(*first) {
+                    hosts.insert((*host).to_owned(), arn.clone());
+                }
+            }
+        }
+        entries.extend(self.step(step, &followers, outcomes, taken).await);
+        entries
+    }
+
+    /// The target's client, with the SDK's own retries off: the channel
     /// decides what may be retried.
     fn client(&self) -> &Client {
         &self.target.account.codestar
+    }
+
+    fn channel(&self) -> &Channel {
+        &self.target.account.channel
     }
 
     fn stack(&self) -> &str {
@@ -338,19 +327,21 @@ impl<'a> Executor<'a> {
             return Outcome::Failed("the plan has no ARN for it".to_owned());
         };
         let result = match change.kind {
-            Kind::Connection => paced(&self.pace, true, || {
-                self.client()
-                    .delete_connection()
-                    .connection_arn(&arn)
-                    .send()
-            })
-            .await
-            .map(drop),
-            Kind::Host => paced(&self.pace, true, || {
-                self.client().delete_host().host_arn(&arn).send()
-            })
-            .await
-            .map(drop),
+            Kind::Connection => self
+                .channel()
+                .call(true, || {
+                    self.client()
+                        .delete_connection()
+                        .connection_arn(&arn)
+                        .send()
+                })
+                .await
+                .map(drop),
+            Kind::Host => self
+                .channel()
+                .call(true, || self.client().delete_host().host_arn(&arn).send())
+                .await
+                .map(drop),
         };
         match result {
             Ok(()) => Outcome::Done {
@@ -360,61 +351,71 @@ impl<'a> Executor<'a> {
             // A retried delete whose first attempt went through.
             Err(Failure::NotFound(_)) => Outcome::Done {
                 arn: Some(arn),
-                note: Some("already gone".to_owned()),
+                note: Some(Note::AlreadyGone),
             },
-            Err(failure) => Outcome::Failed(failure.message()),
+            Err(failure) => failed(failure),
         }
     }
 
-    /// Names the file wants to create that someone else took since the plan.
-    async fn names_taken(&self, changes: &[Change]) -> Taken {
-        let mut taken = Taken::default();
-        if !changes
-            .iter()
-            .any(|c| matches!(c.action, Action::Create | Action::Replace))
-        {
-            return taken;
+    /// Every resource of the account, read once just before the first
+    /// create: names someone took since the plan.
+    async fn names_taken(&self) -> Taken {
+        match live::read(&self.target.account, self.concurrency).await {
+            Ok(snapshot) => Taken::Read(snapshot),
+            Err(e) => Taken::Unreadable(e.to_string()),
         }
-        match live::read(&self.target.account.codestar, self.concurrency).await {
-            Ok(snapshot) => {
-                for c in snapshot.connections {
-                    taken
-                        .connections
-                        .entry(c.name.clone())
-                        .or_default()
-                        .push((c.arn, c.tags));
-                }
-                for h in snapshot.hosts {
-                    taken
-                        .hosts
-                        .entry(h.name.clone())
-                        .or_default()
-                        .push((h.arn, h.tags));
-                }
-            }
-            Err(e) => taken.unreadable = Some(e.to_string()),
-        }
-        taken
     }
 
-    /// The existing resource of this name, if any: `Ok(Some(arn))` when it is
-    /// ours (an earlier create whose answer was lost), a refusal when it is
-    /// not.
-    fn check_taken(
+    /// The live resource of the change's kind and name this stack already
+    /// has (created since this run read the account), or a refusal when
+    /// someone else has the name. Of several copies of a host, the one
+    /// every run agrees to keep.
+    fn claim_existing(
         &self,
         change: &Change,
-        existing: &[(String, Tags)],
-    ) -> Result<Option<String>, Outcome> {
-        let ours = existing
-            .iter()
-            .find(|(_, tags)| ownership(tags, self.stack()) == Ownership::Managed);
-        if let Some((arn, _)) = ours {
-            return Ok(Some(arn.clone()));
+        live: &Snapshot,
+    ) -> Result<Option<Existing>, Outcome> {
+        let (ours, first_other) = match change.kind {
+            Kind::Connection => {
+                let same: Vec<_> = live
+                    .connections
+                    .iter()
+                    .filter(|c| c.name == change.name)
+                    .collect();
+                let ours = same
+                    .iter()
+                    .find(|c| ownership(&c.tags, self.stack()) == Ownership::Managed)
+                    .map(|c| Existing {
+                        arn: c.arn.clone(),
+                        host_arn: c.host_arn.clone(),
+                    });
+                (ours, same.first().map(|c| (c.arn.clone(), c.tags.clone())))
+            }
+            Kind::Host => {
+                let same: Vec<&LiveHost> = live
+                    .hosts
+                    .iter()
+                    .filter(|h| h.name == change.name)
+                    .collect();
+                let mine: Vec<&LiveHost> = same
+                    .iter()
+                    .copied()
+                    .filter(|h| ownership(&h.tags, self.stack()) == Ownership::Managed)
+                    .collect();
+                let ours = (!mine.is_empty()).then(|| Existing {
+                    arn: kept_copy(&mine, &live.connections).arn.clone(),
+                    host_arn: None,
+                });
+                (ours, same.first().map(|h| (h.arn.clone(), h.tags.clone())))
+            }
+        };
+        if ours.is_some() {
+            return Ok(ours);
         }
-        match existing.first() {
+        match first_other {
             None => Ok(None),
             Some((arn, tags)) => {
-                let owner = match ownership(tags, self.stack()) {
+                let owner = match ownership(&tags, self.stack()) {
                     Ownership::Foreign(stack) => Some(stack),
                     _ => None,
                 };
@@ -422,7 +423,7 @@ impl<'a> Executor<'a> {
                     &change.target,
                     change.kind,
                     &change.name,
-                    arn,
+                    &arn,
                     owner.as_deref(),
                 ))))
             }
@@ -430,41 +431,37 @@ impl<'a> Executor<'a> {
     }
 
     /// The name check just before a create: `Ok(None)` to go ahead,
-    /// `Ok(Some(done))` when an earlier apply already created it, `Err` when
-    /// the name cannot be checked or someone else took it.
-    fn before_create(&self, change: &Change, taken: &Taken) -> Result<Option<Outcome>, Outcome> {
-        if let Some(why) = &taken.unreadable {
-            return Err(Outcome::NotAttempted(format!(
+    /// `Ok(Some(existing))` when another run of this stack created it since
+    /// this one read the account, `Err` when the name cannot be checked or
+    /// someone else took it.
+    fn before_create(&self, change: &Change, taken: &Taken) -> Result<Option<Existing>, Outcome> {
+        match taken {
+            Taken::Unreadable(why) => Err(Outcome::NotAttempted(format!(
                 "could not re-check the name before creating: {why}"
-            )));
+            ))),
+            Taken::Read(live) => self.claim_existing(change, live),
         }
-        let existing = match change.kind {
-            Kind::Connection => taken.connections.get(&change.name),
-            Kind::Host => taken.hosts.get(&change.name),
-        };
-        let existing = existing.map(Vec::as_slice).unwrap_or_default();
-        Ok(self
-            .check_taken(change, existing)?
-            .map(|arn| Outcome::Done {
-                arn: Some(arn),
-                note: Some("it already existed from an earlier apply".to_owned()),
-            }))
     }
 
     async fn create_host(&self, change: &Change, taken: &Taken) -> Outcome {
-        match self.before_create(change, taken) {
-            Err(outcome) => return outcome,
-            Ok(Some(done)) => {
-                if let Outcome::Done { arn: Some(arn), .. } = &done {
-                    self.new_hosts
-                        .lock()
-                        .await
-                        .insert(change.name.clone(), arn.clone());
-                }
-                return done;
-            }
-            Ok(None) => {}
+        let outcome = match self.before_create(change, taken) {
+            Err(outcome) => outcome,
+            Ok(Some(existing)) => Outcome::Done {
+                arn: Some(existing.arn),
+                note: Some(Note::CreatedByAnotherRun),
+            },
+            Ok(None) => self.create_new_host(change).await,
+        };
+        if let Outcome::Done { arn: Some(arn), .. } = &outcome {
+            self.new_hosts
+                .lock()
+                .await
+                .insert(change.name.clone(), arn.clone());
         }
+        outcome
+    }
+
+    async fn create_new_host(&self, change: &Change) -> Outcome {
         let Some(host) = self.spec_host(&change.name) else {
             return Outcome::Failed("the file no longer has this host".to_owned());
         };
@@ -475,81 +472,113 @@ impl<'a> Executor<'a> {
                 .map(|a| a.tags.clone())
                 .unwrap_or_default(),
         );
-        let vpc = host.vpc.as_ref().map(vpc_configuration).transpose();
-        let vpc = match vpc {
+        let vpc = match host.vpc.as_ref().map(vpc_configuration).transpose() {
             Ok(vpc) => vpc,
             Err(why) => return Outcome::Failed(why),
         };
-        let outcome = self
-            .create_once(
-                change,
-                || {
-                    self.client()
-                        .create_host()
-                        .name(&host.name)
-                        .provider_type(ProviderType::from(host.provider_type.as_str()))
-                        .provider_endpoint(&host.provider_endpoint)
-                        .set_vpc_configuration(vpc.clone())
-                        .set_tags(Some(tags.clone()))
-                        .send()
+        self.create_once(
+            change,
+            || {
+                self.client()
+                    .create_host()
+                    .name(&host.name)
+                    .provider_type(ProviderType::from(host.provider_type.as_str()))
+                    .provider_endpoint(&host.provider_endpoint)
+                    .set_vpc_configuration(vpc.clone())
+                    .set_tags(Some(tags.clone()))
+                    .send()
+            },
+            |out| out.host_arn().map(str::to_owned),
+        )
+        .await
+    }
+
+    async fn create_connection(&self, change: &Change, taken: &Taken) -> Outcome {
+        let (outcome, host_arn) = match self.before_create(change, taken) {
+            Err(outcome) => (outcome, None),
+            Ok(Some(existing)) => (
+                Outcome::Done {
+                    arn: Some(existing.arn),
+                    note: Some(Note::CreatedByAnotherRun),
                 },
-                |out| out.host_arn().map(str::to_owned),
-            )
-            .await;
-        if let Outcome::Done { arn: Some(arn), .. } = &outcome {
-            self.new_hosts
+                existing.host_arn,
+            ),
+            Ok(None) => self.create_new_connection(change).await,
+        };
+        if let (Outcome::Done { .. }, Some(host_arn)) = (&outcome, host_arn) {
+            self.connection_hosts
                 .lock()
                 .await
-                .insert(change.name.clone(), arn.clone());
+                .insert(change.name.clone(), host_arn);
         }
         outcome
     }
 
-    async fn create_connection(&self, change: &Change, taken: &Taken) -> Outcome {
-        match self.before_create(change, taken) {
-            Err(outcome) => return outcome,
-            Ok(Some(done)) => return done,
-            Ok(None) => {}
-        }
+    /// Create the connection; the outcome, and the host ARN the connection
+    /// (made or found) uses.
+    async fn create_new_connection(&self, change: &Change) -> (Outcome, Option<String>) {
         let Some(after) = &change.after else {
-            return Outcome::Failed("the plan has no desired state for it".to_owned());
+            return (
+                Outcome::Failed("the plan has no desired state for it".to_owned()),
+                None,
+            );
         };
-        let host_arn = match (&after.host_arn, &after.host) {
-            (Some(arn), _) => Some(arn.clone()),
-            (None, Some(host)) => match self.new_hosts.lock().await.get(host) {
-                Some(arn) => Some(arn.clone()),
-                None => return Outcome::NotAttempted(format!("its host {host:?} was not created")),
-            },
-            (None, None) => None,
+        // A host of the file: the copy this apply settled on (created,
+        // found, or the one its first connection uses), else the live one
+        // the plan resolved. A host managed elsewhere: its ARN.
+        let settled = match &after.host {
+            Some(host) => self.new_hosts.lock().await.get(host).cloned(),
+            None => None,
+        };
+        let host_arn = match (settled, after.host_arn.clone(), &after.host) {
+            (Some(arn), _, _) | (None, Some(arn), _) => Some(arn),
+            (None, None, Some(host)) => {
+                return (
+                    Outcome::NotAttempted(format!("its host {host:?} was not created")),
+                    None,
+                );
+            }
+            (None, None, None) => None,
         };
         let provider = match &host_arn {
             Some(_) => None,
             None => after.provider_type.as_deref().map(ProviderType::from),
         };
         let tags = to_tags(&after.tags);
-        self.create_once(
-            change,
-            || {
-                self.client()
-                    .create_connection()
-                    .connection_name(&change.name)
-                    .set_provider_type(provider.clone())
-                    .set_host_arn(host_arn.clone())
-                    .set_tags(Some(tags.clone()))
-                    .send()
-            },
-            |out| Some(out.connection_arn().to_owned()),
-        )
-        .await
+        let mut found_host = None;
+        let outcome = self
+            .create_once_found(
+                change,
+                || {
+                    self.client()
+                        .create_connection()
+                        .connection_name(&change.name)
+                        .set_provider_type(provider.clone())
+                        .set_host_arn(host_arn.clone())
+                        .set_tags(Some(tags.clone()))
+                        .send()
+                },
+                |out| Some(out.connection_arn().to_owned()),
+                &mut found_host,
+            )
+            .await;
+        let used = match &outcome {
+            Outcome::Done { note: None, .. }
+            | Outcome::Done {
+                note: Some(Note::AfterRetry),
+                ..
+            } => host_arn,
+            _ => found_host,
+        };
+        (outcome, used)
     }
 
-    /// Create a resource without ever creating it twice: after a failure
-    /// that may have committed, look for it (by name and stack tag) before
-    /// trying again.
+    /// [`Self::create_once_found`] for resources whose found copy has no
+    /// host to report.
     async fn create_once<T, E, F, Fut>(
         &self,
         change: &Change,
-        mut create: F,
+        create: F,
         arn_of: impl Fn(&T) -> Option<String>,
     ) -> Outcome
     where
@@ -557,74 +586,105 @@ impl<'a> Executor<'a> {
         Fut: std::future::Future<Output = Result<T, aws_sdk_codestarconnections::error::SdkError<E>>>,
         E: aws_sdk_codestarconnections::error::ProvideErrorMetadata + std::error::Error + 'static,
     {
+        self.create_once_found(change, create, arn_of, &mut None)
+            .await
+    }
+
+    /// Create a resource without ever creating it twice: after a failure
+    /// that may have committed, or a name the service says is taken, look
+    /// for it (by name and stack tag) before trying again. `found_host`
+    /// receives the host of a connection found that way.
+    async fn create_once_found<T, E, F, Fut>(
+        &self,
+        change: &Change,
+        mut create: F,
+        arn_of: impl Fn(&T) -> Option<String>,
+        found_host: &mut Option<String>,
+    ) -> Outcome
+    where
+        F: FnMut() -> Fut,
+        Fut: std::future::Future<Output = Result<T, aws_sdk_codestarconnections::error::SdkError<E>>>,
+        E: aws_sdk_codestarconnections::error::ProvideErrorMetadata + std::error::Error + 'static,
+    {
         const ATTEMPTS: u32 = 6;
-        let mut last = String::new();
+        // The last attempt whose answer was lost: it may have created it.
+        let mut lost: Option<String> = None;
         for attempt in 0..ATTEMPTS {
-            match paced(&self.pace, false, &mut create).await {
+            match self.channel().call(false, &mut create).await {
                 Ok(out) => {
                     return Outcome::Done {
                         arn: arn_of(&out),
-                        note: (attempt > 0).then(|| "after a retry".to_owned()),
+                        note: (attempt > 0).then_some(Note::AfterRetry),
                     };
                 }
                 Err(Failure::Quota(message)) => {
                     return Outcome::Failed(quota_message(change.kind, &message));
                 }
-                Err(Failure::Ambiguous(message)) => last = message,
-                // A connection name the service says is taken: ours from a
-                // lost response, or someone else's.
+                Err(Failure::Ambiguous(message)) => lost = Some(message),
+                // A connection name the service says is taken: by another
+                // run of this stack, by a lost attempt of this one, or by
+                // someone else.
                 Err(Failure::Rejected {
-                    code: Some(code),
-                    message,
+                    code: Some(code), ..
                 }) if change.kind == Kind::Connection && code == "ResourceUnavailableException" => {
-                    last = message
                 }
-                Err(failure) => return Outcome::Failed(failure.message()),
+                Err(Failure::Interrupted { after }) => {
+                    return match after.or(lost) {
+                        None => Outcome::NotAttempted(not_started(signal_now())),
+                        Some(why) => Outcome::NotAttempted(format!(
+                            "interrupted by {} after an attempt whose answer was lost ({why}): \
+                             it may exist now. Run apply again: it finds a resource this stack \
+                             created and keeps it instead of creating another",
+                            signal_now().name()
+                        )),
+                    };
+                }
+                Err(failure) => {
+                    return Outcome::Failed(match lost {
+                        None => failure.message(),
+                        Some(why) => format!(
+                            "{}; an earlier attempt's answer was lost ({why}), so it may exist \
+                             now: run apply again, it finds it instead of creating another",
+                            failure.message()
+                        ),
+                    });
+                }
             }
-            match self.find_existing(change).await {
-                Ok(existing) => match self.check_taken(change, &existing) {
-                    Ok(Some(arn)) => {
-                        return Outcome::Done {
-                            arn: Some(arn),
-                            note: Some(format!(
-                                "the service's answer was lost ({last}); found it created"
-                            )),
-                        };
-                    }
-                    Ok(None) => tokio::time::sleep(backoff(attempt)).await,
-                    Err(refused) => return refused,
-                },
+            let looked = live::read(&self.target.account, self.concurrency).await;
+            match looked.map(|live| self.claim_existing(change, &live)) {
+                Ok(Ok(Some(existing))) => {
+                    *found_host = existing.host_arn;
+                    return Outcome::Done {
+                        arn: Some(existing.arn),
+                        note: Some(match lost {
+                            Some(why) => Note::FoundAfterLostAnswer(why),
+                            None => Note::CreatedByAnotherRun,
+                        }),
+                    };
+                }
+                Ok(Ok(None)) if lost.is_some() => tokio::time::sleep(backoff(attempt)).await,
+                // The service said the name is taken, yet nothing of this
+                // stack has it and nobody else does: it went away again.
+                Ok(Ok(None)) => tokio::time::sleep(backoff(attempt)).await,
+                Ok(Err(refused)) => return refused,
                 // Trying again blind could make a second one (host names
                 // are not unique): stop, and let the next apply find it.
                 Err(why) => {
                     return Outcome::Failed(format!(
-                        "{last}; then could not look for it ({why}), so it was not tried \
-                         again: it may exist now. Run apply again: it finds a resource this \
-                         stack created and keeps it instead of creating another"
+                        "{}; then could not look for it ({why}), so it was not tried again: it \
+                         may exist now. Run apply again: it finds a resource this stack created \
+                         and keeps it instead of creating another",
+                        lost.as_deref()
+                            .unwrap_or("the service said the name is taken")
                     ));
                 }
             }
         }
-        Outcome::Failed(format!("not created after {ATTEMPTS} attempts: {last}"))
-    }
-
-    /// Live resources of the change's kind and name, with their tags.
-    async fn find_existing(&self, change: &Change) -> crate::error::Result<Vec<(String, Tags)>> {
-        let snapshot = live::read(&self.target.account.codestar, self.concurrency).await?;
-        Ok(match change.kind {
-            Kind::Connection => snapshot
-                .connections
-                .into_iter()
-                .filter(|c| c.name == change.name)
-                .map(|c| (c.arn, c.tags))
-                .collect(),
-            Kind::Host => snapshot
-                .hosts
-                .into_iter()
-                .filter(|h| h.name == change.name)
-                .map(|h| (h.arn, h.tags))
-                .collect(),
-        })
+        Outcome::Failed(format!(
+            "not created after {ATTEMPTS} attempts: {}",
+            lost.as_deref()
+                .unwrap_or("the service kept saying the name is taken")
+        ))
     }
 
     async fn update_host(&self, change: &Change) -> Outcome {
@@ -635,21 +695,23 @@ impl<'a> Executor<'a> {
             Ok(vpc) => vpc,
             Err(why) => return Outcome::Failed(why),
         };
-        let result = paced(&self.pace, true, || {
-            self.client()
-                .update_host()
-                .host_arn(&arn)
-                .provider_endpoint(&host.provider_endpoint)
-                .set_vpc_configuration(vpc.clone())
-                .send()
-        })
-        .await;
+        let result = self
+            .channel()
+            .call(true, || {
+                self.client()
+                    .update_host()
+                    .host_arn(&arn)
+                    .provider_endpoint(&host.provider_endpoint)
+                    .set_vpc_configuration(vpc.clone())
+                    .send()
+            })
+            .await;
         match result {
             Ok(_) => Outcome::Done {
                 arn: Some(arn),
                 note: None,
             },
-            Err(failure) => Outcome::Failed(failure.message()),
+            Err(failure) => failed(failure),
         }
     }
 
@@ -659,41 +721,55 @@ impl<'a> Executor<'a> {
         };
         if !change.tags.remove.is_empty() {
             let keys = change.tags.remove.clone();
-            let result = paced(&self.pace, true, || {
-                self.client()
-                    .untag_resource()
-                    .resource_arn(&arn)
-                    .set_tag_keys(Some(keys.clone()))
-                    .send()
-            })
-            .await;
+            let result = self
+                .channel()
+                .call(true, || {
+                    self.client()
+                        .untag_resource()
+                        .resource_arn(&arn)
+                        .set_tag_keys(Some(keys.clone()))
+                        .send()
+                })
+                .await;
             if let Err(failure) = result {
-                return Outcome::Failed(format!(
-                    "removing tags {}: {}",
-                    keys.join(", "),
-                    failure.message()
-                ));
+                return match failed(failure) {
+                    Outcome::Failed(why) => {
+                        Outcome::Failed(format!("removing tags {}: {why}", keys.join(", ")))
+                    }
+                    other => other,
+                };
             }
         }
         let write = change.tags.to_write();
         if !write.is_empty() {
             let tags = to_tags(&write);
-            let result = paced(&self.pace, true, || {
-                self.client()
-                    .tag_resource()
-                    .resource_arn(&arn)
-                    .set_tags(Some(tags.clone()))
-                    .send()
-            })
-            .await;
-            if let Err(failure) = result {
-                let message = match failure {
-                    Failure::Quota(m) => {
-                        quota_message(change.kind, &m).replace("resources", "tags")
-                    }
-                    other => other.message(),
-                };
-                return Outcome::Failed(format!("writing tags: {message}"));
+            let result = self
+                .channel()
+                .call(true, || {
+                    self.client()
+                        .tag_resource()
+                        .resource_arn(&arn)
+                        .set_tags(Some(tags.clone()))
+                        .send()
+                })
+                .await;
+            match result {
+                Ok(_) => {}
+                Err(Failure::Quota(aws_says)) => {
+                    return Outcome::Failed(format!(
+                        "writing tags: {}",
+                        quota_reached(&format!("at most {MAX_TAGS} tags per resource"), &aws_says)
+                    ));
+                }
+                Err(failure) if change.tags.remove.is_empty() => return failed(failure),
+                // The removals went through: say so, whatever stopped the rest.
+                Err(failure) => {
+                    return Outcome::Failed(format!(
+                        "tags {} were removed, but writing the others failed: {}",
+                        change.tags.remove.join(", "),
+                        failure.message()
+                    ));
+                }
             }
         }
         Outcome::Done {
@@ -703,25 +779,67 @@ impl<'a> Executor<'a> {
     }
 }
 
-fn key(change: &Change) -> (Kind, String) {
-    (change.kind, change.name.clone())
+/// What a create found already there.
+struct Existing {
+    arn: String,
+    /// A connection's host.
+    host_arn: Option<String>,
 }
 
-/// Resources that exist by name just before creating, read once per step.
-#[derive(Debug, Default)]
-struct Taken {
-    connections: BTreeMap<String, Vec<(String, Tags)>>,
-    hosts: BTreeMap<String, Vec<(String, Tags)>>,
-    unreadable: Option<String>,
+/// The account read just before the first create, or why it could not be.
+enum Taken {
+    Read(Snapshot),
+    Unreadable(String),
+}
+
+/// A failed call as a change's outcome: one that was never sent because the
+/// command was interrupted did not fail.
+fn failed(failure: Failure) -> Outcome {
+    match failure {
+        Failure::Interrupted { after: None } => Outcome::NotAttempted(not_started(signal_now())),
+        other => Outcome::Failed(other.message()),
+    }
+}
+
+/// The signal that interrupted the command (called only once it has).
+fn signal_now() -> Signal {
+    interrupt::requested().unwrap_or(Signal::Interrupt)
+}
+
+fn not_started(signal: Signal) -> String {
+    format!("not started: interrupted by {}", signal.name())
+}
+
+/// A change the interrupt stopped: before it began, or between its steps
+/// (saying exactly what of it was done).
+fn interrupted(change: &Change, so_far: Option<&Outcome>, signal: Signal) -> Outcome {
+    if !matches!(so_far, Some(Outcome::Done { .. })) {
+        return Outcome::NotAttempted(not_started(signal));
+    }
+    let done = match change.action {
+        Action::Replace => format!(
+            "the old {} was deleted and the new one was not created",
+            change.kind
+        ),
+        _ => "its endpoint and VPC configuration were updated, its tags were not".to_owned(),
+    };
+    Outcome::NotAttempted(format!(
+        "interrupted by {} part-way: {done}; run apply again to finish",
+        signal.name()
+    ))
 }
 
 fn quota_message(kind: Kind, aws_says: &str) -> String {
     let quota = match kind {
         Kind::Connection => {
-            "at most 250 connections per account and Region (or 200 tags per connection)"
+            format!("at most {MAX_CONNECTIONS_PER_REGION} connections per account and Region")
         }
-        Kind::Host => "at most 50 hosts per account (or 200 tags per host)",
+        Kind::Host => format!("at most {MAX_HOSTS_PER_ACCOUNT} hosts per account"),
     };
+    quota_reached(&quota, aws_says)
+}
+
+fn quota_reached(quota: &str, aws_says: &str) -> String {
     format!(
         "a service quota was reached: {quota}. AWS says: {aws_says}. Delete unused resources, \
          or request a quota increase in the Service Quotas console, then run apply again"

@@ -20,7 +20,7 @@ mod sts;
 use std::collections::{BTreeMap, VecDeque};
 use std::io::Write;
 use std::net::SocketAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
@@ -41,7 +41,15 @@ use crate::resource::{MAX_CONNECTIONS_PER_REGION, MAX_HOSTS_PER_ACCOUNT, MAX_TAG
 
 use operations::{Caller, Limits};
 use protocol::{ApiError, json_ok};
-use state::Store;
+use state::{StateLock, Store};
+
+/// The account of an emulator given none and a state file recording none.
+pub const DEFAULT_ACCOUNT_ID: &str = "123456789012";
+
+/// The account a state file records, if it exists and records one.
+pub fn recorded_account(state: &Path) -> Result<Option<String>> {
+    Ok(Store::load(state)?.account_id)
+}
 
 pub use sigv4::Credentials;
 
@@ -63,9 +71,10 @@ pub struct EmulatorArgs {
     /// rewritten atomically after every change.
     #[arg(long, value_name = "FILE")]
     pub state: Option<PathBuf>,
-    /// The account every resource belongs to.
-    #[arg(long, default_value = "123456789012", value_parser = parse_account_id)]
-    pub account_id: String,
+    /// The account every resource belongs to [default: the one the --state
+    /// file records, else 123456789012].
+    #[arg(long, value_parser = parse_account_id)]
+    pub account_id: Option<String>,
     /// Sleep this long before answering each API request.
     #[arg(long, default_value_t = 0, value_name = "MS")]
     pub latency_ms: u64,
@@ -121,7 +130,15 @@ pub struct Config {
     pub listen: String,
     /// State file; `None` keeps state in memory only.
     pub state: Option<PathBuf>,
-    pub account_id: String,
+    /// The account; `None`: the one the state file records, else
+    /// [`DEFAULT_ACCOUNT_ID`]. A state file recording another is an error.
+    pub account_id: Option<String>,
+    /// Who holds the state file's lock, as another process waiting for it
+    /// is told (`codestar-reconcile emulator`, `plan --local`, ...).
+    pub holder: String,
+    /// When another process holds the state file: wait for it (a `--local`
+    /// command behind another), or fail at once (a server).
+    pub wait_for_state: bool,
     pub latency_ms: u64,
     pub throttle_rps: Option<u32>,
     pub error_rate: f64,
@@ -138,7 +155,9 @@ impl Default for Config {
         Config {
             listen: "127.0.0.1:0".to_string(),
             state: None,
-            account_id: "123456789012".to_string(),
+            account_id: None,
+            holder: "codestar-reconcile (in-process emulator)".to_string(),
+            wait_for_state: false,
             latency_ms: 0,
             throttle_rps: None,
             error_rate: 0.0,
@@ -158,6 +177,8 @@ impl From<&EmulatorArgs> for Config {
             listen: args.listen.clone(),
             state: args.state.clone(),
             account_id: args.account_id.clone(),
+            holder: "codestar-reconcile emulator".to_string(),
+            wait_for_state: false,
             latency_ms: args.latency_ms,
             throttle_rps: args.throttle_rps,
             error_rate: args.error_rate,
@@ -174,7 +195,9 @@ impl From<&EmulatorArgs> for Config {
 impl Config {
     /// In-process callers bypass clap, so the same checks run here.
     fn check(&self) -> Result<()> {
-        parse_account_id(&self.account_id).map_err(|e| Error::usage(format!("account id: {e}")))?;
+        if let Some(account_id) = &self.account_id {
+            parse_account_id(account_id).map_err(|e| Error::usage(format!("account id: {e}")))?;
+        }
         parse_rate(&self.error_rate.to_string())
             .map_err(|e| Error::usage(format!("error rate: {e}")))?;
         parse_rate(&self.lost_response_rate.to_string())
@@ -283,10 +306,39 @@ impl Emulator {
     /// from `config.state` before the first request is accepted.
     pub async fn start(config: Config) -> Result<RunningEmulator> {
         config.check()?;
-        let store = match &config.state {
+        let lock = match &config.state {
+            Some(path) => {
+                let (path, holder, wait) =
+                    (path.clone(), config.holder.clone(), config.wait_for_state);
+                Some(
+                    tokio::task::spawn_blocking(move || StateLock::acquire(&path, &holder, wait))
+                        .await
+                        .map_err(|e| Error::Other(format!("the state lock task failed: {e}")))??,
+                )
+            }
+            None => None,
+        };
+        let mut store = match &config.state {
             Some(path) => Store::load(path)?,
             None => Store::empty(),
         };
+        let account_id = match (&config.account_id, &store.account_id) {
+            (Some(wanted), Some(recorded)) if wanted != recorded => {
+                return Err(Error::WrongTarget(format!(
+                    "{} holds account {recorded}, not {wanted}: give this account its own state \
+                     file, or leave the account out to use {recorded}",
+                    config
+                        .state
+                        .as_deref()
+                        .unwrap_or(Path::new("the state"))
+                        .display()
+                )));
+            }
+            (Some(wanted), _) => wanted.clone(),
+            (None, Some(recorded)) => recorded.clone(),
+            (None, None) => DEFAULT_ACCOUNT_ID.to_string(),
+        };
+        store.account_id = Some(account_id.clone());
         let listener = tokio::net::TcpListener::bind(&config.listen)
             .await
             .map_err(|e| Error::Other(format!("cannot listen on {}: {e}", config.listen)))?;
@@ -304,6 +356,7 @@ impl Emulator {
             calls: Mutex::new(BTreeMap::new()),
             rng: Mutex::new(StdRng::seed_from_u64(seed)),
             window: Mutex::new(VecDeque::new()),
+            account_id,
             config,
         });
         let router = Router::new().fallback(handle).with_state(shared);
@@ -325,6 +378,7 @@ impl Emulator {
             config_has_faults,
             stop: Some(stop),
             task: Some(task),
+            _lock: lock,
         })
     }
 }
@@ -337,6 +391,8 @@ pub struct RunningEmulator {
     config_has_faults: bool,
     stop: Option<oneshot::Sender<()>>,
     task: Option<JoinHandle<()>>,
+    /// Held while serving, so no other process rewrites the state file.
+    _lock: Option<StateLock>,
 }
 
 impl RunningEmulator {
@@ -383,6 +439,8 @@ impl Drop for RunningEmulator {
 /// What every request handler shares.
 struct Shared {
     config: Config,
+    /// The account every resource belongs to (see [`Config::account_id`]).
+    account_id: String,
     faults: Mutex<Faults>,
     injected: Mutex<Injected>,
     store: Mutex<Store>,
@@ -554,7 +612,7 @@ fn api(
         ));
     }
     let operation = match call {
-        Call::Query(action) => return sts::answer(action, &shared.config.account_id, request_id),
+        Call::Query(action) => return sts::answer(action, &shared.account_id, request_id),
         Call::Json(operation) => operation,
     };
     if !model::has_operation(operation) {
@@ -567,7 +625,7 @@ fn api(
     let input = parse_body(body)?;
     let caller = Caller {
         region: &auth.region,
-        account_id: &shared.config.account_id,
+        account_id: &shared.account_id,
     };
     let outcome = {
         let mut store = lock(&shared.store);

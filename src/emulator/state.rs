@@ -91,6 +91,10 @@ pub struct Store {
     pub issued_arns: BTreeSet<String>,
     /// Resources by Region name.
     pub regions: BTreeMap<String, Region>,
+    /// The account the resources belong to (absent in files written before
+    /// it was recorded).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub account_id: Option<String>,
 }
 
 impl Store {
@@ -172,6 +176,72 @@ impl Store {
     pub fn reset(&mut self) {
         self.regions.clear();
     }
+}
+
+/// An exclusive hold on a state file for as long as it lives, so two
+/// processes never load the same state and overwrite each other's changes.
+/// The lock is on `FILE.lock` (the state file itself is replaced on every
+/// save), which also says who holds it.
+#[derive(Debug)]
+pub struct StateLock {
+    _file: std::fs::File,
+}
+
+impl StateLock {
+    /// Take the lock of `state` for `holder`. When another process holds
+    /// it: fail at once, or with `wait`, say so and wait; but never wait
+    /// for a serving emulator, which only stops when told to.
+    pub fn acquire(state: &Path, holder: &str, wait: bool) -> Result<StateLock> {
+        use std::io::{Read, Seek, Write};
+        let path = lock_path(state);
+        let mut file = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(&path)
+            .map_err(|e| Error::io(&path, e))?;
+        match file.try_lock() {
+            Ok(()) => {}
+            Err(std::fs::TryLockError::WouldBlock) => {
+                let mut other = String::new();
+                let _ = file.read_to_string(&mut other);
+                let other = match other.trim() {
+                    "" => "another process".to_owned(),
+                    text => text.to_owned(),
+                };
+                if !wait || other.contains("codestar-reconcile emulator") {
+                    return Err(Error::Other(format!(
+                        "{} is in use by {other}; stop it first (an emulator serving it can be \
+                         reached with --endpoint-url instead), or use another state file",
+                        state.display()
+                    )));
+                }
+                eprintln!(
+                    "Waiting for {other} to finish with {} (two commands on one state file \
+                     would overwrite each other's changes)…",
+                    state.display()
+                );
+                file.lock().map_err(|e| Error::io(&path, e))?;
+            }
+            Err(std::fs::TryLockError::Error(e)) => return Err(Error::io(&path, e)),
+        }
+        let who = format!("pid {} ({holder})\n", std::process::id());
+        file.set_len(0)
+            .and_then(|()| file.rewind())
+            .and_then(|()| file.write_all(who.as_bytes()))
+            .map_err(|e| Error::io(&path, e))?;
+        Ok(StateLock { _file: file })
+    }
+}
+
+fn lock_path(state: &Path) -> PathBuf {
+    let mut name = state
+        .file_name()
+        .map(|n| n.to_os_string())
+        .unwrap_or_else(|| "emulator-state".into());
+    name.push(".lock");
+    state.with_file_name(name)
 }
 
 /// The temporary file sits beside the target so the rename never crosses

@@ -103,8 +103,11 @@ impl Refusal {
         let list = arns.join(", ");
         Refusal::about(Guard::AmbiguousHost, target, Kind::Host, name, arns).says(
             format!("{n} hosts in the account are named {name:?}: {list}"),
-            "host names are not unique in AWS, so the tool cannot tell which one the file means; \
-             delete or rename the extra hosts in the console, or give this host another name"
+            "host names are not unique in AWS, and not every one of these belongs to this stack, \
+             so the tool cannot tell which one the file means. Delete the hosts that are not the \
+             file's (in the console, or `aws codestar-connections delete-host --host-arn ARN` \
+             once no connection uses them), or give this host another name in the file (a host \
+             cannot be renamed in AWS)"
                 .to_owned(),
         )
     }
@@ -255,17 +258,29 @@ impl Refusal {
         arn: &str,
         owner: Option<&str>,
     ) -> Refusal {
-        let owner = match owner {
-            Some(stack) => format!("stack {stack:?}"),
-            None => "no stack (unmanaged)".to_owned(),
+        let (owned_by, hint) = match owner {
+            Some(stack) => (
+                format!("stack {stack:?}"),
+                format!(
+                    "stack {stack:?} now owns the name and this tool never takes another stack's \
+                     resources: pick another name for it in this file, or agree with the owner of \
+                     stack {stack:?} which file keeps it"
+                ),
+            ),
+            None => (
+                "no stack (unmanaged)".to_owned(),
+                format!(
+                    "run plan again and decide: take it over with `adopt: true` on {name:?}, or \
+                     pick another name"
+                ),
+            ),
         };
         Refusal::about(Guard::Collision, target, kind, name, vec![arn.to_owned()]).says(
             format!(
                 "{kind} {name:?} was created by someone else after the plan was made ({arn}, \
-                 owned by {owner}); it was not created again"
+                 owned by {owned_by}); it was not created again"
             ),
-            "run plan again and decide: adopt it with `adopt: true`, or pick another name"
-                .to_owned(),
+            hint,
         )
     }
 }

@@ -19,7 +19,7 @@ use sha2::{Digest, Sha256};
 use crate::resource::{Kind, Tags};
 
 pub use guard::{Guard, Refusal};
-pub use planner::{Options, plan_target};
+pub use planner::{Options, kept_copy, plan_target};
 
 /// The JSON format's version; bumped on any incompatible change.
 pub const FORMAT_VERSION: &str = "1";
@@ -93,6 +93,10 @@ pub struct Change {
     /// Whether a host update sends its endpoint and VPC (UpdateHost).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub update_host: bool,
+    /// For the delete of an extra copy of a host of the file (host names are
+    /// not unique): the ARN of the copy that stays.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub duplicate_of: Option<String>,
 }
 
 /// A resource's configuration as plans show it. Certificates appear only as

@@ -45,6 +45,7 @@ pub fn plan_target(target: &Target, live: &Snapshot, label: &str, opts: &Options
             ..TargetPlan::default()
         },
         hosts: BTreeMap::new(),
+        copies: Vec::new(),
         index: Index::new(target, live),
     };
     for host in &target.hosts {
@@ -54,6 +55,7 @@ pub fn plan_target(target: &Target, live: &Snapshot, label: &str, opts: &Options
         planner.plan_connection(connection);
     }
     planner.plan_deletes();
+    planner.plan_extra_copies();
     planner.check_hosts_in_use();
     planner.check_safety_limit();
     planner
@@ -72,6 +74,9 @@ struct Planner<'a> {
     opts: &'a Options,
     out: TargetPlan,
     hosts: BTreeMap<&'a str, HostResolution>,
+    /// Hosts of the file with several live copies owned by this stack: the
+    /// copy kept, and the others.
+    copies: Vec<(&'a LiveHost, Vec<&'a LiveHost>)>,
     index: Index<'a>,
 }
 
@@ -142,6 +147,7 @@ impl<'a> Planner<'a> {
             after: None,
             tags: TagChanges::default(),
             update_host: false,
+            duplicate_of: None,
         }
     }
 
@@ -219,6 +225,22 @@ impl<'a> Planner<'a> {
                 HostResolution::New
             }
             [live] => self.plan_existing_host(host, live),
+            // Host names are not unique: two applies of this stack at once
+            // can each create one. Every copy is ours, so keep one by a
+            // rule every run agrees on, and let the others go.
+            many if many
+                .iter()
+                .all(|h| ownership(&h.tags, self.stack()) == Ownership::Managed) =>
+            {
+                let kept = kept_copy(many, &self.live.connections);
+                let others = many
+                    .iter()
+                    .copied()
+                    .filter(|h| !std::ptr::eq(*h, kept))
+                    .collect();
+                self.copies.push((kept, others));
+                self.plan_existing_host(host, kept)
+            }
             many => {
                 let arns = many.iter().map(|l| l.arn.clone()).collect();
                 self.refuse(Refusal::ambiguous_host(self.label, &host.name, arns));
@@ -534,17 +556,77 @@ impl<'a> Planner<'a> {
         }
     }
 
-    /// A host can only go once no remaining connection uses it.
-    fn check_hosts_in_use(&mut self) {
-        let leaving: BTreeSet<String> = self
-            .out
+    /// The extra copies of a host of the file are deleted once no connection
+    /// that stays uses them. Not counted against the safety limit, and not
+    /// held back by protection: the file's host (the kept copy) stays.
+    fn plan_extra_copies(&mut self) {
+        let leaving = self.leaving_connections();
+        let mut changes = Vec::new();
+        let mut warnings = Vec::new();
+        for (kept, others) in &self.copies {
+            for other in others {
+                let users: Vec<&str> = self
+                    .live
+                    .connections
+                    .iter()
+                    .filter(|c| {
+                        c.host_arn
+                            .as_deref()
+                            .is_some_and(|a| arn::same(a, &other.arn))
+                    })
+                    .filter(|c| !leaving.contains(&arn::canonical(&c.arn)))
+                    .map(|c| c.name.as_str())
+                    .collect();
+                if users.is_empty() {
+                    let mut change = self.change(
+                        Action::Delete,
+                        Kind::Host,
+                        &other.name,
+                        format!(
+                            "a second host named {:?} owned by this stack (overlapping applies \
+                             can each create one); {} is kept",
+                            other.name, kept.arn
+                        ),
+                    );
+                    change.arn = Some(other.arn.clone());
+                    change.before = Some(live_host_state(other));
+                    change.duplicate_of = Some(kept.arn.clone());
+                    changes.push(change);
+                } else {
+                    warnings.push(Warning {
+                        target: self.label.to_owned(),
+                        kind: Kind::Host,
+                        name: other.name.clone(),
+                        message: format!(
+                            "{} is a second copy of this host (the file's is {}); it stays while \
+                             connections use it: {}",
+                            other.arn,
+                            kept.arn,
+                            users.join(", ")
+                        ),
+                    });
+                }
+            }
+        }
+        self.out.changes.extend(changes);
+        self.out.warnings.extend(warnings);
+    }
+
+    /// Canonical ARNs of the live connections this plan deletes or replaces.
+    fn leaving_connections(&self) -> BTreeSet<String> {
+        self.out
             .changes
             .iter()
             .filter(|c| {
                 c.kind == Kind::Connection && matches!(c.action, Action::Delete | Action::Replace)
             })
             .filter_map(|c| c.arn.as_deref().map(arn::canonical))
-            .collect();
+            .collect()
+    }
+
+    /// A host can only go once no remaining connection uses it.
+    fn check_hosts_in_use(&mut self) {
+        let leaving = self.leaving_connections();
         let mut refusals = Vec::new();
         for change in &self.out.changes {
             if change.kind != Kind::Host
@@ -623,6 +705,7 @@ impl<'a> Planner<'a> {
             .changes
             .iter()
             .filter(|c| matches!(c.action, Action::Delete | Action::Replace))
+            .filter(|c| c.duplicate_of.is_none())
             .count();
         if !self.opts.force
             && managed >= floor
@@ -668,6 +751,33 @@ impl<'a> Planner<'a> {
         }
         self.out.warnings.extend(warnings);
     }
+}
+
+/// Of several live hosts of one name that one stack owns, the copy to keep,
+/// by a rule every run reading the same account agrees on: the copy used by
+/// the first connection (by name) that uses any of them, because connection
+/// names are unique and the first create of a name wins; else an AVAILABLE
+/// copy (someone finished its set-up); else the lowest ARN.
+pub fn kept_copy<'a>(copies: &[&'a LiveHost], connections: &[LiveConnection]) -> &'a LiveHost {
+    let used = connections
+        .iter()
+        .filter_map(|c| {
+            let host = c.host_arn.as_deref()?;
+            let copy = copies.iter().find(|h| arn::same(&h.arn, host))?;
+            Some((c.name.as_str(), *copy))
+        })
+        .min_by(|a, b| a.0.cmp(b.0))
+        .map(|(_, copy)| copy);
+    let lowest = |available: bool| {
+        copies
+            .iter()
+            .copied()
+            .filter(|h| !available || h.status == "AVAILABLE")
+            .min_by(|a, b| arn::canonical(&a.arn).cmp(&arn::canonical(&b.arn)))
+    };
+    used.or_else(|| lowest(true))
+        .or_else(|| lowest(false))
+        .expect("there are several copies")
 }
 
 /// What a connection of the file points at, resolved against the snapshot.

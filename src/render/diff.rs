@@ -200,6 +200,7 @@ mod tests {
             after,
             tags: TagChanges::default(),
             update_host: false,
+            duplicate_of: None,
         }
     }
 

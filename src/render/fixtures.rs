@@ -47,6 +47,7 @@ fn change(action: Action, kind: Kind, name: &str, target: &str, reason: &str) ->
         after: None,
         tags: TagChanges::default(),
         update_host: false,
+        duplicate_of: None,
     }
 }
 

@@ -42,14 +42,21 @@ pub struct Style {
 }
 
 impl Style {
-    /// Colour only when stdout is a terminal and `NO_COLOR` is unset or empty
-    /// (<https://no-color.org>): CI logs and files get plain text.
+    /// Colour only when stdout is a terminal that is not `TERM=dumb` and
+    /// `NO_COLOR` is unset or empty (<https://no-color.org>): CI logs, files
+    /// and dumb terminals get plain text.
     pub fn detect() -> Style {
         let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
         Style {
-            color: !no_color && std::io::stdout().is_terminal(),
+            color: !no_color && !dumb_terminal() && std::io::stdout().is_terminal(),
         }
     }
+}
+
+/// `TERM=dumb`: a terminal that cannot move the cursor or show colour
+/// (Emacs shells, some CI runners).
+pub fn dumb_terminal() -> bool {
+    std::env::var_os("TERM").is_some_and(|t| t == "dumb")
 }
 
 /// The plan in the chosen format. `style` matters only for text.

@@ -24,7 +24,10 @@ async fn names_taken_after_the_plan_are_refused_not_clobbered() {
         concurrency: 8,
         ..AwsArgs::default()
     };
-    let endpoint = Endpoint::Local { url: sandbox.url() };
+    let endpoint = Endpoint::Local {
+        url: sandbox.url(),
+        state: None,
+    };
     let targets = Targets::at_endpoint(specs, &args, &endpoint)
         .await
         .expect("open");

@@ -1042,11 +1042,16 @@ async fn emulator_state_survives_a_restart() {
         sandbox.set_status(&host, "VPC_CONFIG_FAILED_INITIALIZATION", Some("no route"));
         (connection, host, deleted)
     };
-    let files: Vec<_> = std::fs::read_dir(dir.path())
+    let mut files: Vec<_> = std::fs::read_dir(dir.path())
         .expect("list")
         .filter_map(|e| e.ok().map(|e| e.file_name()))
         .collect();
-    assert_eq!(files, ["state.json"], "no temporary file is left behind");
+    files.sort();
+    assert_eq!(
+        files,
+        ["state.json", "state.json.lock"],
+        "no temporary file is left behind, only the lock file"
+    );
 
     let sandbox = Sandbox::with_config(config);
     let client = sandbox.client(REGION).await;
@@ -1445,7 +1450,7 @@ async fn emulator_admin_routes() {
 #[tokio::test]
 async fn emulator_answers_sts_get_caller_identity() {
     let sandbox = Sandbox::with_config(Config {
-        account_id: "210987654321".to_string(),
+        account_id: Some("210987654321".to_string()),
         ..Config::default()
     });
     let identity = sandbox

@@ -195,7 +195,9 @@ async fn unmanaged_and_foreign_names_are_refused_and_adopt_takes_over() {
     )
     .expect(3);
     assert!(
-        refused_apply.stderr.contains("nothing was applied"),
+        refused_apply
+            .stderr
+            .contains("Refused: nothing was changed."),
         "{}",
         refused_apply.stderr
     );

@@ -395,19 +395,70 @@ fn check_plan(target: &Target, live: &Snapshot, plan: &TargetPlan) -> Result<(),
             );
         }
 
-        // (c) protected resources are never deleted nor replaced.
-        if matches!(change.action, Action::Delete | Action::Replace) {
-            prop_assert!(!is_protected(tags), "{what} of a protected resource");
+        // (c) protected resources are never deleted nor replaced. The one
+        // delete of a resource the file names: an extra copy of a host the
+        // file has, every copy this stack's, one of them kept (the kept one
+        // is the protected resource; the others are duplicates).
+        if let Some(kept) = &change.duplicate_of {
+            let arn_ = change.arn.as_ref().expect("a delete names its ARN");
             prop_assert!(
-                !matches!(file, Some((_, Some(true)))),
-                "{what} though the file says protect: true"
+                change.action == Action::Delete && change.kind == Kind::Host,
+                "{}",
+                what
             );
+            prop_assert!(
+                file.is_some(),
+                "{what}: a duplicate of a host the file lacks"
+            );
+            let copies: Vec<_> = live
+                .hosts
+                .iter()
+                .filter(|h| h.name == change.name)
+                .collect();
+            prop_assert!(
+                copies
+                    .iter()
+                    .all(|h| ownership(&h.tags, STACK) == Ownership::Managed),
+                "{what}: not every copy is this stack's"
+            );
+            prop_assert!(
+                copies.iter().any(|h| &h.arn == kept) && kept != arn_,
+                "{what}: kept {kept} is not another live copy"
+            );
+            prop_assert!(
+                !plan
+                    .changes
+                    .iter()
+                    .any(|c| c.arn.as_deref() == Some(kept.as_str())
+                        && matches!(c.action, Action::Delete | Action::Replace)),
+                "{what}: the kept copy {kept} goes too"
+            );
+            prop_assert!(
+                !live
+                    .connections
+                    .iter()
+                    .any(|c| c.host_arn.as_deref() == Some(arn_.as_str())
+                        && !plan
+                            .changes
+                            .iter()
+                            .any(|l| l.arn.as_deref() == Some(c.arn.as_str())
+                                && matches!(l.action, Action::Delete | Action::Replace))),
+                "{what}: a connection that stays uses it"
+            );
+        } else {
+            if matches!(change.action, Action::Delete | Action::Replace) {
+                prop_assert!(!is_protected(tags), "{what} of a protected resource");
+                prop_assert!(
+                    !matches!(file, Some((_, Some(true)))),
+                    "{what} though the file says protect: true"
+                );
+            }
+            if change.action == Action::Delete {
+                prop_assert!(file.is_none(), "{what} though the file names it");
+            }
         }
         if change.action == Action::Replace {
             prop_assert!(!change.replace_fields.is_empty(), "{what} without a field");
-        }
-        if change.action == Action::Delete {
-            prop_assert!(file.is_none(), "{what} though the file names it");
         }
 
         // (e) applying the tag changes gives the desired tags; aws: tags stay.
