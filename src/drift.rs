@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::live::{Ownership, Snapshot, ownership};
 use crate::plan::{self, Action, Change, Options, State, TargetSummary};
-use crate::resource::Kind;
+use crate::resource::{Kind, arn};
 use crate::spec::Target;
 
 pub const FORMAT_VERSION: &str = "1";
@@ -31,24 +31,30 @@ pub const FORMAT_VERSION: &str = "1";
 )]
 #[serde(rename_all = "lowercase")]
 pub enum Class {
+    /// The file cannot be applied as it stands (plan refuses it).
+    Conflict,
     /// In the file, gone from the account.
     Missing,
     /// Tags, endpoint, VPC, provider or host differ from the file.
     Changed,
+    /// A second copy of a host of the file, owned by this stack.
+    Duplicate,
     /// Connection in ERROR, or host whose VPC set-up failed.
     Unhealthy,
-    /// Still waiting for someone to finish the handshake in the console.
+    /// Waiting for a person (the console handshake) or for AWS (VPC set-up).
     Pending,
-    /// Managed by this stack but no longer in the file (apply would delete it).
+    /// Carries this stack's tag but the file does not name it (apply would delete it).
     Extra,
     /// Owned by no stack; informational unless asked to fail on it.
     Unmanaged,
 }
 
 impl Class {
-    pub const ALL: [Class; 6] = [
+    pub const ALL: [Class; 8] = [
+        Class::Conflict,
         Class::Missing,
         Class::Changed,
+        Class::Duplicate,
         Class::Unhealthy,
         Class::Pending,
         Class::Extra,
@@ -57,8 +63,10 @@ impl Class {
 
     pub fn as_str(self) -> &'static str {
         match self {
+            Class::Conflict => "conflict",
             Class::Missing => "missing",
             Class::Changed => "changed",
+            Class::Duplicate => "duplicate",
             Class::Unhealthy => "unhealthy",
             Class::Pending => "pending",
             Class::Extra => "extra",
@@ -66,23 +74,30 @@ impl Class {
         }
     }
 
-    /// What to do about it, for the person reading the alert.
+    /// What to do about it, for the person reading the alert. True of
+    /// every finding of the class; each finding's detail says the rest.
     pub fn advice(self) -> &'static str {
         match self {
+            Class::Conflict => {
+                "plan refuses the file as it stands: each line says why and what to do"
+            }
             Class::Missing => {
-                "someone deleted it outside git: run apply to re-create it (a re-created connection needs the console handshake again)"
+                "in the file but not in the account: run apply to create it (a new connection or host needs the console handshake)"
             }
             Class::Changed => {
-                "someone changed it outside git: run apply to restore the file's values, or update the file to keep them"
+                "the account differs from the file: run apply to make it match, or change the file to keep what the account has"
+            }
+            Class::Duplicate => {
+                "host names are not unique, and overlapping applies of this stack can each create one: run apply to delete the copy that is not kept"
             }
             Class::Unhealthy => {
                 "check the status message; fix the provider or VPC set-up in the console, or replace the resource"
             }
             Class::Pending => {
-                "finish the handshake in the AWS console (Developer Tools > Settings > Connections)"
+                "waiting for a person (the console handshake) or for AWS (VPC set-up): each line says which"
             }
             Class::Extra => {
-                "it was removed from the file but apply has not run since: run apply to delete it, or add it back to the file"
+                "carries this stack's tag but the file does not name it (removed from the file, or tagged by hand): run apply to delete it, or add it to the file"
             }
             Class::Unmanaged => {
                 "made outside this tool: adopt it into a file (`adopt: true`, see `import`), or delete it"
@@ -102,7 +117,7 @@ pub struct Finding {
     pub kind: Kind,
     pub name: String,
     pub target: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// The live resource; `null` only for a missing one.
     pub arn: Option<String>,
     pub detail: String,
 }
@@ -149,7 +164,9 @@ impl Report {
     }
 }
 
-/// Every way the account differs from the file, for one target.
+/// Every way the account differs from the file, for one target: one
+/// finding per resource, of its most urgent class, its status added to the
+/// detail when that is not what the finding is about.
 pub fn findings(target: &Target, live: &Snapshot, label: &str) -> Vec<Finding> {
     let everything = Options {
         allow_replace: true,
@@ -160,31 +177,45 @@ pub fn findings(target: &Target, live: &Snapshot, label: &str) -> Vec<Finding> {
     let mut findings: Vec<Finding> = plan.changes.iter().map(|c| from_change(c, label)).collect();
     for refusal in &plan.refusals {
         findings.push(Finding {
-            class: Class::Changed,
+            class: Class::Conflict,
             kind: refusal.kind.unwrap_or(Kind::Connection),
             name: refusal.name.clone().unwrap_or_default(),
             target: label.to_owned(),
             arn: refusal.arns.first().cloned(),
-            detail: format!("{} ({})", refusal.message, refusal.hint),
+            detail: format!("{}; {}", refusal.message, refusal.hint),
         });
     }
 
     let stack = target.stack.as_str();
-    let in_file = |kind: Kind, name: &str| target.names(kind, name);
     let mut health =
         |kind: Kind, name: &str, arn: &str, tags, status: &str, message: Option<&str>| {
-            match ownership(tags, stack) {
-                Ownership::Managed if in_file(kind, name) => {
-                    let class = match (kind, status) {
-                        (Kind::Connection, "ERROR")
-                        | (Kind::Host, "VPC_CONFIG_FAILED_INITIALIZATION") => Class::Unhealthy,
-                        (_, "PENDING") => Class::Pending,
-                        _ => return,
-                    };
-                    let mut detail = format!("status {status}");
-                    if let Some(message) = message.filter(|m| !m.is_empty()) {
-                        detail.push_str(&format!(": {message}"));
-                    }
+            let reported = findings
+                .iter_mut()
+                .find(|f| f.arn.as_deref().is_some_and(|a| arn::same(a, arn)));
+            let owned = ownership(tags, stack);
+            let Some((class, what)) = status_finding(kind, status) else {
+                if owned == Ownership::Unmanaged && reported.is_none() && !target.names(kind, name)
+                {
+                    findings.push(Finding {
+                        class: Class::Unmanaged,
+                        kind,
+                        name: name.to_owned(),
+                        target: label.to_owned(),
+                        arn: Some(arn.to_owned()),
+                        detail: "owned by no stack (no codestar-reconcile:stack tag)".to_owned(),
+                    });
+                }
+                return;
+            };
+            let mut detail = format!("status {status}: {what}");
+            if let Some(message) = message.filter(|m| !m.is_empty()) {
+                detail.push_str(&format!(" ({message})"));
+            }
+            match reported {
+                Some(finding) => {
+                    finding.detail.push_str(&format!("; also {detail}"));
+                }
+                None if owned == Ownership::Managed && target.names(kind, name) => {
                     findings.push(Finding {
                         class,
                         kind,
@@ -194,15 +225,18 @@ pub fn findings(target: &Target, live: &Snapshot, label: &str) -> Vec<Finding> {
                         detail,
                     });
                 }
-                Ownership::Unmanaged if !in_file(kind, name) => findings.push(Finding {
-                    class: Class::Unmanaged,
-                    kind,
-                    name: name.to_owned(),
-                    target: label.to_owned(),
-                    arn: Some(arn.to_owned()),
-                    detail: "owned by no stack (no codestar-reconcile:stack tag)".to_owned(),
-                }),
-                _ => {}
+                // Not this stack's to look after: its status is its owner's news.
+                None if owned == Ownership::Unmanaged && !target.names(kind, name) => {
+                    findings.push(Finding {
+                        class: Class::Unmanaged,
+                        kind,
+                        name: name.to_owned(),
+                        target: label.to_owned(),
+                        arn: Some(arn.to_owned()),
+                        detail: "owned by no stack (no codestar-reconcile:stack tag)".to_owned(),
+                    });
+                }
+                None => {}
             }
         };
     for c in &live.connections {
@@ -222,19 +256,71 @@ pub fn findings(target: &Target, live: &Snapshot, label: &str) -> Vec<Finding> {
     findings
 }
 
+/// The class and plain reading of a status that is worth a finding.
+fn status_finding(kind: Kind, status: &str) -> Option<(Class, &'static str)> {
+    Some(match (kind, status) {
+        (Kind::Connection, "ERROR") => (Class::Unhealthy, "the connection is in error"),
+        (Kind::Host, "VPC_CONFIG_FAILED_INITIALIZATION") => (
+            Class::Unhealthy,
+            "AWS could not set up its VPC configuration",
+        ),
+        (Kind::Connection, "PENDING") => (
+            Class::Pending,
+            "waiting for someone to complete the handshake in the console (Developer Tools > \
+             Settings > Connections > Update pending connection)",
+        ),
+        (Kind::Host, "PENDING") => (
+            Class::Pending,
+            "waiting for someone to set it up in the console (Developer Tools > Settings > \
+             Connections > Hosts > Set up host)",
+        ),
+        (Kind::Host, "VPC_CONFIG_INITIALIZING") => (
+            Class::Pending,
+            "AWS is still setting up its VPC configuration; check again in a few minutes",
+        ),
+        (Kind::Host, "VPC_CONFIG_DELETING") => (
+            Class::Pending,
+            "AWS is removing its VPC configuration (the host is being deleted)",
+        ),
+        _ => return None,
+    })
+}
+
 fn from_change(change: &Change, label: &str) -> Finding {
     let (class, detail) = match change.action {
         Action::Create => (
             Class::Missing,
             "in the file, but not in the account".to_owned(),
         ),
-        Action::Delete => (Class::Extra, change.reason.clone()),
+        Action::Delete => match &change.duplicate_of {
+            Some(kept) => (
+                Class::Duplicate,
+                format!(
+                    "a second host named {:?} owned by this stack; {kept} is kept",
+                    change.name
+                ),
+            ),
+            None => (
+                Class::Extra,
+                format!(
+                    "carries the tag of stack {:?}, but the file does not name it",
+                    change
+                        .before
+                        .as_ref()
+                        .and_then(|b| b.tags.get(crate::resource::STACK_TAG))
+                        .map(String::as_str)
+                        .unwrap_or_default()
+                ),
+            ),
+        },
         Action::Adopt => (
             Class::Changed,
             format!(
-                "exists without an owner; the file adopts it but apply has not run. {}",
+                "exists without an owner; the file adopts it, but apply has not run since. {}",
                 differences(change).join("; ")
-            ),
+            )
+            .trim_end_matches(". ")
+            .to_owned(),
         ),
         Action::Update | Action::Replace => (Class::Changed, differences(change).join("; ")),
     };
@@ -308,4 +394,117 @@ pub fn differences(change: &Change) -> Vec<String> {
         ));
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::live::{LiveConnection, LiveHost};
+    use crate::plan::tests::builders::*;
+    use crate::resource::ProviderType::GitHub;
+
+    fn classes(findings: &[Finding]) -> Vec<(Class, &str)> {
+        findings
+            .iter()
+            .map(|f| (f.class, f.name.as_str()))
+            .collect()
+    }
+
+    #[test]
+    fn a_second_copy_of_a_host_is_a_duplicate_once_not_also_pending() {
+        let kept = live_host("ghes");
+        let copy = LiveHost {
+            arn: format!("{ARN_PREFIX}:host/ghes-ffffffff"),
+            status: "PENDING".to_owned(),
+            ..live_host("ghes")
+        };
+        let t = target(vec![host("ghes")], vec![]);
+        let found = findings(
+            &t,
+            &snapshot(vec![kept.clone(), copy.clone()], vec![]),
+            LABEL,
+        );
+        assert_eq!(classes(&found), vec![(Class::Duplicate, "ghes")]);
+        assert_eq!(found[0].arn.as_deref(), Some(copy.arn.as_str()));
+        assert!(found[0].detail.contains(&kept.arn), "{}", found[0].detail);
+        assert!(
+            found[0].detail.contains("also status PENDING"),
+            "{}",
+            found[0].detail
+        );
+    }
+
+    #[test]
+    fn a_changed_pending_connection_is_one_finding_saying_both() {
+        let t = target(vec![], vec![connection("app", GitHub).tag("env", "prod")]);
+        let live = snapshot(
+            vec![],
+            vec![LiveConnection {
+                status: "PENDING".to_owned(),
+                ..live_connection("app", GitHub).tag("env", "dev")
+            }],
+        );
+        let found = findings(&t, &live, LABEL);
+        assert_eq!(classes(&found), vec![(Class::Changed, "app")]);
+        assert!(
+            found[0].detail.contains("tag env is \"dev\""),
+            "{}",
+            found[0].detail
+        );
+        assert!(
+            found[0].detail.contains("status PENDING"),
+            "{}",
+            found[0].detail
+        );
+    }
+
+    #[test]
+    fn a_host_still_setting_up_its_vpc_is_pending_and_says_so() {
+        let t = target(vec![host("ghes")], vec![]);
+        let live = snapshot(
+            vec![LiveHost {
+                status: "VPC_CONFIG_INITIALIZING".to_owned(),
+                ..live_host("ghes")
+            }],
+            vec![],
+        );
+        let found = findings(&t, &live, LABEL);
+        assert_eq!(classes(&found), vec![(Class::Pending, "ghes")]);
+        assert!(
+            found[0].detail.contains("still setting up its VPC"),
+            "{}",
+            found[0].detail
+        );
+    }
+
+    #[test]
+    fn a_refused_file_is_a_conflict_with_the_refusal_s_way_out_not_a_change() {
+        let theirs = live_connection("app", GitHub).foreign();
+        let t = target(vec![], vec![connection("app", GitHub)]);
+        let found = findings(&t, &snapshot(vec![], vec![theirs.clone()]), LABEL);
+        assert_eq!(classes(&found), vec![(Class::Conflict, "app")]);
+        assert_eq!(found[0].arn.as_deref(), Some(theirs.arn.as_str()));
+        assert!(
+            found[0].detail.contains("pick another name"),
+            "{}",
+            found[0].detail
+        );
+    }
+
+    #[test]
+    fn a_tagged_resource_the_file_does_not_name_is_extra_without_guessing_why() {
+        let t = target(vec![], vec![]);
+        let found = findings(
+            &t,
+            &snapshot(vec![], vec![live_connection("old", GitHub)]),
+            LABEL,
+        );
+        assert_eq!(classes(&found), vec![(Class::Extra, "old")]);
+        assert!(
+            found[0].detail.contains("does not name it"),
+            "{}",
+            found[0].detail
+        );
+        assert!(Class::Extra.advice().contains("or tagged by hand"));
+    }
 }

@@ -9,7 +9,7 @@ mod guard;
 mod planner;
 pub mod saved;
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;
 
 use std::collections::BTreeMap;
 

@@ -83,13 +83,18 @@ fn drift_markdown(report: &Report) -> String {
     }
     writeln!(
         out,
-        "| class | kind | name | target | detail |\n|---|---|---|---|---|"
+        "| class | kind | name | target | ARN | detail |\n|---|---|---|---|---|---|"
     )
     .ok();
     for f in &report.findings {
+        let arn = f
+            .arn
+            .as_deref()
+            .map(|a| format!("`{}`", cell(a)))
+            .unwrap_or_else(|| "(none)".to_owned());
         writeln!(
             out,
-            "| {} | {} | `{}` | {} | {} |",
+            "| {} | {} | `{}` | {} | {arn} | {} |",
             f.class.as_str(),
             f.kind,
             cell(&f.name),

@@ -803,6 +803,135 @@ fn several_live_hosts_with_the_wanted_name_are_ambiguous() {
     assert_eq!(r.arns, [one.arn, two.arn]);
 }
 
+/// A second copy of `live_host(name)`, as an overlapping apply makes one.
+fn copy_of(name: &str, suffix: &str) -> LiveHost {
+    LiveHost {
+        arn: format!("{ARN_PREFIX}:host/{name}-{suffix}"),
+        status: "PENDING".to_owned(),
+        ..live_host(name)
+    }
+}
+
+#[test]
+fn extra_copies_of_a_host_this_stack_owns_are_deleted_keeping_one() {
+    // Both PENDING, neither used: the lower ARN stays.
+    let low = LiveHost {
+        status: "PENDING".to_owned(),
+        ..copy_of("ghes", "00000001")
+    };
+    let high = copy_of("ghes", "ffffffff");
+    let t = target(vec![host("ghes")], vec![]);
+    let p = plan(&t, &snapshot(vec![high.clone(), low.clone()], vec![]));
+    let change = only_change(&p);
+    assert_eq!(
+        (change.action, change.kind, change.arn.as_deref()),
+        (Delete, Host, Some(high.arn.as_str()))
+    );
+    assert_eq!(change.duplicate_of.as_deref(), Some(low.arn.as_str()));
+    assert!(p.refusals.is_empty(), "{:#?}", p.refusals);
+
+    // An AVAILABLE copy (someone finished its set-up) wins over a lower ARN.
+    let available = LiveHost {
+        status: "AVAILABLE".to_owned(),
+        ..high.clone()
+    };
+    let p = plan(&t, &snapshot(vec![low.clone(), available.clone()], vec![]));
+    assert_eq!(only_change(&p).arn.as_deref(), Some(low.arn.as_str()));
+}
+
+#[test]
+fn the_copy_the_first_connection_uses_is_kept_and_the_file_connects_to_it() {
+    let low = copy_of("ghes", "00000001");
+    let high = copy_of("ghes", "ffffffff");
+    // "a" (the first connection by name) uses the higher ARN.
+    let live = snapshot(
+        vec![low.clone(), high.clone()],
+        vec![
+            live_connection_on("a", &high),
+            live_connection_on("b", &high),
+        ],
+    );
+    let t = target(
+        vec![host("ghes")],
+        vec![
+            connection_via_host("a", "ghes"),
+            connection_via_host("b", "ghes"),
+        ],
+    );
+    let p = plan(&t, &live);
+    let change = only_change(&p);
+    assert_eq!(
+        (
+            change.action,
+            change.arn.as_deref(),
+            change.duplicate_of.as_deref()
+        ),
+        (Delete, Some(low.arn.as_str()), Some(high.arn.as_str())),
+        "the connections stay where they are; the unused copy goes"
+    );
+}
+
+#[test]
+fn an_extra_copy_a_connection_still_uses_stays_and_is_named_in_a_warning() {
+    let low = copy_of("ghes", "00000001");
+    let high = copy_of("ghes", "ffffffff");
+    // "a" keeps the low copy; "z", on the high one, is protected, so it
+    // cannot be moved: the high copy must stay while "z" uses it.
+    let live = snapshot(
+        vec![low.clone(), high.clone()],
+        vec![
+            live_connection_on("a", &low),
+            live_connection_on("z", &high).protected(),
+        ],
+    );
+    let t = target(
+        vec![host("ghes")],
+        vec![
+            connection_via_host("a", "ghes"),
+            connection_via_host("z", "ghes"),
+        ],
+    );
+    let p = plan_with(&t, &live, allow_replace());
+    assert!(
+        !p.changes.iter().any(|c| c.action == Delete),
+        "a copy in use is never deleted: {:#?}",
+        p.changes
+    );
+    assert_eq!(guards(&p), vec![(Guard::Protected, Some("z"))]);
+    assert!(
+        p.warnings
+            .iter()
+            .any(|w| w.name == "ghes" && w.message.contains(&high.arn) && w.message.contains('z')),
+        "{:#?}",
+        p.warnings
+    );
+}
+
+#[test]
+fn deleting_extra_copies_is_not_a_mass_delete_nor_stopped_by_protection() {
+    let names = ["h1", "h2", "h3", "h4", "h5"];
+    let t = target(
+        names.iter().map(|n| host(n).protect(Some(true))).collect(),
+        vec![],
+    );
+    let mut hosts = Vec::new();
+    for n in names {
+        hosts.push(live_host(n).protected());
+        hosts.push(copy_of(n, "ffffffff").protected());
+    }
+    let p = plan_with(
+        &t,
+        &snapshot(hosts, vec![]),
+        Options {
+            min_managed: Some(1),
+            ..Options::default()
+        },
+    );
+    assert_eq!(p.changes.len(), 5, "{:#?}", p.changes);
+    assert!(p.changes.iter().all(|c| c.duplicate_of.is_some()));
+    assert!(p.refusals.is_empty(), "{:#?}", p.refusals);
+}
+
 // --------------------------------------------------------- host in use
 
 #[test]

@@ -1,6 +1,6 @@
 //! Tests of the pure planner: builders that keep each case a few lines long,
 //! case-by-case rules, and properties over random files × random accounts.
 
-mod builders;
+pub(crate) mod builders;
 mod cases;
 mod props;
