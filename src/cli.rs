@@ -377,22 +377,37 @@ async fn import_command(args: ImportArgs) -> Result<Exit> {
         names: args.names,
     };
     let imported = import::import(&snapshot, &options)?;
-    for (kind, name, owner) in &imported.foreign {
-        eprintln!("Left out {kind} {name}: stack {owner} owns it.");
+    for left_out in &imported.left_out {
+        eprintln!("{left_out}");
     }
-    let yaml = spec::to_yaml_with_schema(&imported.file, spec::DEFAULT_SCHEMA_REF);
+    let dir = match &args.out {
+        Some(out) => targets::absolute(out)?
+            .parent()
+            .map(Path::to_path_buf)
+            .unwrap_or_default(),
+        None => targets::absolute(Path::new("."))?,
+    };
+    let (schema, found) = schema_reference(&dir)?;
+    let yaml = spec::to_yaml_with_schema(&imported.file, &schema);
     match &args.out {
         Some(out) => {
             std::fs::write(out, yaml).map_err(|e| Error::io(out, e))?;
             eprintln!(
-                "Wrote {} hosts and {} connections to {}; review it, then `codestar-reconcile plan -f {}`.",
-                imported.file.hosts.len(),
-                imported.file.connections.len(),
+                "Wrote {} and {} to {}; review it, then `codestar-reconcile plan -f {}`.",
+                render::count(imported.file.hosts.len(), "host"),
+                render::count(imported.file.connections.len(), "connection"),
                 out.display(),
                 out.display()
             );
         }
         None => print!("{yaml}"),
+    }
+    if !found {
+        eprintln!(
+            "Editors find the file's schema at {schema} (relative to the file), which does not \
+             exist yet: `codestar-reconcile schema > {}` writes it.",
+            Path::new(spec::DEFAULT_SCHEMA_REF).display()
+        );
     }
     Ok(Exit::Success)
 }
@@ -696,14 +711,32 @@ fn validate(files: &[PathBuf]) -> Result<Exit> {
     let targets = spec::load(files).map_err(Error::Spec)?;
     for target in &targets {
         println!(
-            "{}: valid ({} hosts, {} connections, stack {})",
+            "{}: valid ({}, {}, stack {})",
             target.source.display(),
-            target.hosts.len(),
-            target.connections.len(),
+            render::count(target.hosts.len(), "host"),
+            render::count(target.connections.len(), "connection"),
             target.stack
         );
     }
     Ok(Exit::Success)
+}
+
+/// Where the `$schema` comment of a file written in `dir` should point: the
+/// nearest `schema/codestar-reconcile.schema.json` in `dir` or above it, as
+/// a path from `dir` (editors resolve it from the file); else where
+/// `codestar-reconcile schema > schema/…` in the working directory puts it.
+/// Whether it exists is the second value.
+fn schema_reference(dir: &Path) -> Result<(String, bool)> {
+    let found = dir
+        .ancestors()
+        .map(|d| d.join(spec::DEFAULT_SCHEMA_REF))
+        .find(|p| p.is_file());
+    let schema = match &found {
+        Some(path) => path.clone(),
+        None => targets::absolute(Path::new(spec::DEFAULT_SCHEMA_REF))?,
+    };
+    let relative = saved::relative_to(&schema, dir).unwrap_or(schema);
+    Ok((relative.display().to_string(), found.is_some()))
 }
 
 fn write_json<T: serde::Serialize>(path: &Path, value: &T) -> Result<()> {

@@ -8,7 +8,8 @@ use std::collections::BTreeMap;
 
 use crate::error::{Error, Result};
 use crate::live::{LiveConnection, LiveHost, Ownership, Snapshot, is_protected, ownership};
-use crate::resource::{OWN_TAG_PREFIX, ProviderType, Tags, is_aws_tag};
+use crate::plan::kept_copy;
+use crate::resource::{Kind, OWN_TAG_PREFIX, ProviderType, Tags, is_aws_tag};
 use crate::spec::{File, FileConnection, FileHost, FileTags, FileVpc, Located};
 
 /// What to import, and how.
@@ -28,30 +29,112 @@ pub struct Options {
 #[derive(Debug, Clone)]
 pub struct Imported {
     pub file: File,
-    /// `(kind, name, owner)` of each resource skipped because another stack owns it.
-    pub foreign: Vec<(&'static str, String, String)>,
+    /// Each resource left out, and why.
+    pub left_out: Vec<LeftOut>,
+}
+
+/// A resource `import` did not write into the file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LeftOut {
+    pub kind: Kind,
+    pub name: String,
+    pub arn: String,
+    pub why: Why,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Why {
+    /// Another stack owns it.
+    Foreign(String),
+    /// Other hosts share its name and are not all this stack's: a file
+    /// names one host per name, and which one is meant cannot be told.
+    SharedName(Vec<String>),
+    /// A second copy of a host this stack owns; the file keeps this one.
+    ExtraCopy { kept: String },
+}
+
+impl std::fmt::Display for LeftOut {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let LeftOut {
+            kind, name, arn, ..
+        } = self;
+        match &self.why {
+            Why::Foreign(owner) => write!(
+                f,
+                "Left out {kind} {name:?} ({arn}): stack {owner:?} owns it."
+            ),
+            Why::SharedName(others) => write!(
+                f,
+                "Left out host {name:?} ({arn}): {} share its name, and a file names one host per \
+                 name; connections using it name it by host_arn. Delete the hosts that should not \
+                 be there, then import again to manage the one left",
+                match others.len() {
+                    1 => format!("another host ({})", others[0]),
+                    n => format!("{n} other hosts ({})", others.join(", ")),
+                }
+            ),
+            Why::ExtraCopy { kept } => write!(
+                f,
+                "Left out host {name:?} ({arn}): a second copy of {kept}, which the file keeps; \
+                 the first apply deletes this copy once no connection uses it"
+            ),
+        }
+    }
 }
 
 /// Describe the snapshot's hosts and connections that `options` selects as a
-/// desired-state file. Refuses what the file format cannot express: two hosts
-/// of one name, or a connection to a self-managed provider without a host.
+/// desired-state file. Hosts that share a name cannot all be described: of
+/// copies this stack owns, the one apply keeps is; otherwise none is, and
+/// their connections name them by ARN. Refuses only a connection to a
+/// self-managed provider without a host, which no file can express.
 pub fn import(snapshot: &Snapshot, options: &Options) -> Result<Imported> {
-    let mut foreign = Vec::new();
-    let mut hosts: Vec<&LiveHost> = Vec::new();
+    let mut left_out = Vec::new();
+    let mut by_name: BTreeMap<&str, Vec<&LiveHost>> = BTreeMap::new();
     for host in &snapshot.hosts {
         if let Some(owner) = foreign_owner(&host.tags, options) {
-            foreign.push(("host", host.name.clone(), owner));
+            left_out.push(LeftOut {
+                kind: Kind::Host,
+                name: host.name.clone(),
+                arn: host.arn.clone(),
+                why: Why::Foreign(owner),
+            });
         } else if matches_any(&host.name, &options.names) {
-            hosts.push(host);
+            by_name.entry(&host.name).or_default().push(host);
         }
     }
-    hosts.sort_by(|a, b| a.name.cmp(&b.name));
-    if let Some(pair) = hosts.windows(2).find(|w| w[0].name == w[1].name) {
-        return Err(Error::usage(format!(
-            "two hosts are named {:?} ({} and {}); a desired-state file names hosts uniquely, so \
-             it cannot describe both. Rename or delete one, or leave them out with --name",
-            pair[0].name, pair[0].arn, pair[1].arn
-        )));
+    let mut hosts: Vec<&LiveHost> = Vec::new();
+    for (_, same) in by_name {
+        if let [one] = same.as_slice() {
+            hosts.push(one);
+            continue;
+        }
+        let ours = same
+            .iter()
+            .all(|h| ownership(&h.tags, &options.stack) == Ownership::Managed);
+        let kept = ours.then(|| kept_copy(&same, &snapshot.connections));
+        for host in &same {
+            if kept.is_some_and(|k| std::ptr::eq(k, *host)) {
+                hosts.push(host);
+                continue;
+            }
+            let why = match kept {
+                Some(kept) => Why::ExtraCopy {
+                    kept: kept.arn.clone(),
+                },
+                None => Why::SharedName(
+                    same.iter()
+                        .filter(|o| !std::ptr::eq(**o, *host))
+                        .map(|o| o.arn.clone())
+                        .collect(),
+                ),
+            };
+            left_out.push(LeftOut {
+                kind: Kind::Host,
+                name: host.name.clone(),
+                arn: host.arn.clone(),
+                why,
+            });
+        }
     }
     let host_names: BTreeMap<&str, &str> = hosts
         .iter()
@@ -61,7 +144,12 @@ pub fn import(snapshot: &Snapshot, options: &Options) -> Result<Imported> {
     let mut connections = Vec::new();
     for connection in &snapshot.connections {
         if let Some(owner) = foreign_owner(&connection.tags, options) {
-            foreign.push(("connection", connection.name.clone(), owner));
+            left_out.push(LeftOut {
+                kind: Kind::Connection,
+                name: connection.name.clone(),
+                arn: connection.arn.clone(),
+                why: Why::Foreign(owner),
+            });
         } else if matches_any(&connection.name, &options.names) {
             connections.push(file_connection(connection, &host_names, options)?);
         }
@@ -76,7 +164,7 @@ pub fn import(snapshot: &Snapshot, options: &Options) -> Result<Imported> {
         connections,
         ..File::default()
     };
-    Ok(Imported { file, foreign })
+    Ok(Imported { file, left_out })
 }
 
 /// `Some(owner)` when another stack owns the resource, so it is skipped.
@@ -294,11 +382,16 @@ mod tests {
     #[test]
     fn the_imported_file_loads_and_describes_the_account() {
         let imported = import(&snapshot(), &options(&[])).unwrap();
+        let left_out: Vec<_> = imported
+            .left_out
+            .iter()
+            .map(|l| (l.kind, l.name.as_str(), l.why.clone()))
+            .collect();
         assert_eq!(
-            imported.foreign,
+            left_out,
             vec![
-                ("host", "lab".to_owned(), "other".to_owned()),
-                ("connection", "theirs".to_owned(), "other".to_owned()),
+                (Kind::Host, "lab", Why::Foreign("other".to_owned())),
+                (Kind::Connection, "theirs", Why::Foreign("other".to_owned())),
             ]
         );
         let target = load(&imported.file);
@@ -360,14 +453,59 @@ mod tests {
     }
 
     #[test]
-    fn two_hosts_of_one_name_are_refused_naming_both() {
+    fn hosts_sharing_a_name_are_left_out_and_their_connections_use_arns() {
         let mut snapshot = snapshot();
         snapshot.hosts.push(host("ghes", OTHER_HOST_ARN, &[]));
-        let err = import(&snapshot, &options(&[])).unwrap_err().to_string();
+        let imported = import(&snapshot, &options(&[])).unwrap();
+        let target = load(&imported.file);
         assert!(
-            err.contains(HOST_ARN) && err.contains(OTHER_HOST_ARN),
-            "{err}"
+            target.hosts.iter().all(|h| h.name != "ghes"),
+            "{:?}",
+            target.hosts
         );
+        let apps = target
+            .connections
+            .iter()
+            .find(|c| c.name == "apps")
+            .unwrap();
+        assert_eq!(apps.source, ConnectionSource::HostArn(HOST_ARN.to_owned()));
+        let shared: Vec<_> = imported
+            .left_out
+            .iter()
+            .filter(|l| matches!(l.why, Why::SharedName(_)))
+            .map(|l| l.arn.as_str())
+            .collect();
+        assert_eq!(shared, vec![HOST_ARN, OTHER_HOST_ARN]);
+        let line = imported.left_out[1].to_string();
+        assert!(
+            line.contains(OTHER_HOST_ARN) && line.contains("host_arn"),
+            "{line}"
+        );
+    }
+
+    #[test]
+    fn of_several_copies_this_stack_owns_the_kept_one_is_imported() {
+        let mut snapshot = snapshot();
+        let mine = |arn: &str| host("twin", arn, &[(STACK_TAG, "web")]);
+        let low = "arn:aws:codestar-connections:eu-west-1:123456789012:host/twin-00000001";
+        let high = "arn:aws:codestar-connections:eu-west-1:123456789012:host/twin-ffffffff";
+        snapshot.hosts.push(mine(high));
+        snapshot.hosts.push(mine(low));
+        let imported = import(&snapshot, &options(&[])).unwrap();
+        assert_eq!(
+            imported
+                .file
+                .hosts
+                .iter()
+                .filter(|h| h.name.value == "twin")
+                .count(),
+            1
+        );
+        assert!(imported.left_out.iter().any(|l| l.arn == high
+            && l.why
+                == Why::ExtraCopy {
+                    kept: low.to_owned()
+                }));
     }
 
     #[test]

@@ -68,6 +68,15 @@ pub fn render_plan(plan: &Plan, format: Format, style: Style) -> String {
     }
 }
 
+/// "1 host", "0 connections", "2 connections".
+pub fn count(n: usize, noun: &str) -> String {
+    if n == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{n} {noun}s")
+    }
+}
+
 /// "2 to create, 1 to update, 0 to replace, 1 to delete, 0 to adopt": every
 /// count is always shown, so a reviewer never wonders whether a zero was
 /// left out.

@@ -88,10 +88,14 @@ pub struct FileHost {
     pub tags: FileTags,
     /// `true`: apply never deletes or replaces this host, even once it is
     /// removed from the file. `false` removes that protection.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "some_flag"
+    )]
     pub protect: Option<bool>,
     /// Take over an existing, unowned host of this name instead of refusing.
-    #[serde(default, skip_serializing_if = "is_false")]
+    #[serde(default, skip_serializing_if = "is_false", deserialize_with = "flag")]
     pub adopt: bool,
 }
 
@@ -157,11 +161,15 @@ pub struct FileConnection {
     pub tags: FileTags,
     /// `true`: apply never deletes or replaces this connection, even once it
     /// is removed from the file. `false` removes that protection.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "some_flag"
+    )]
     pub protect: Option<bool>,
     /// Take over an existing, unowned connection of this name instead of
     /// refusing.
-    #[serde(default, skip_serializing_if = "is_false")]
+    #[serde(default, skip_serializing_if = "is_false", deserialize_with = "flag")]
     pub adopt: bool,
 }
 
@@ -199,6 +207,55 @@ fn default_min_managed() -> Located<u32> {
 
 fn is_false(b: &bool) -> bool {
     !*b
+}
+
+/// `true` or `false`, unquoted. A quoted `"true"` is a string in YAML, and
+/// other tools reading the file (linters, `yq`, editors) treat it as one.
+fn flag<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<bool, D::Error> {
+    match deserializer.deserialize_any(Flag)? {
+        Some(value) => Ok(value),
+        None => Err(serde::de::Error::custom(
+            "expected true or false, found nothing (null)",
+        )),
+    }
+}
+
+/// [`flag`], or nothing (`null`) for "not said".
+fn some_flag<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Option<bool>, D::Error> {
+    deserializer.deserialize_any(Flag)
+}
+
+struct Flag;
+
+impl serde::de::Visitor<'_> for Flag {
+    type Value = Option<bool>;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("true or false")
+    }
+
+    fn visit_bool<E: serde::de::Error>(self, v: bool) -> Result<Option<bool>, E> {
+        Ok(Some(v))
+    }
+
+    fn visit_unit<E: serde::de::Error>(self) -> Result<Option<bool>, E> {
+        Ok(None)
+    }
+
+    fn visit_none<E: serde::de::Error>(self) -> Result<Option<bool>, E> {
+        Ok(None)
+    }
+
+    fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Option<bool>, E> {
+        let unquote = if v == "true" || v == "false" {
+            ": write it without quotes"
+        } else {
+            ""
+        };
+        Err(E::custom(format!(
+            "expected true or false, found the string {v:?}{unquote}"
+        )))
+    }
 }
 
 /// Write a file as YAML, starting with the yaml-language-server comment that

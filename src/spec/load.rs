@@ -230,11 +230,40 @@ fn explain(err: &serde_saphyr::Error) -> String {
         E::AliasReplayLimitExceeded { .. }
         | E::AliasExpansionLimitExceeded { .. }
         | E::AliasReplayStackDepthExceeded { .. } => bomb.to_string(),
+        E::SerdeUnknownField {
+            field, expected, ..
+        } => unknown_key(field, expected),
         E::NullIntoString { .. } => {
             "expected a value here, found nothing (null); quote it (\"\") if it is meant to be empty".to_string()
         }
         _ => serde_saphyr::MessageFormatter::format_message(&serde_saphyr::UserMessageFormatter, err)
             .into_owned(),
+    }
+}
+
+/// An unknown key, with the likeliest key meant when it is a near miss
+/// (`protct`, `provider-type`, `host_ARN`).
+fn unknown_key(original: &str, expected: &[&str]) -> String {
+    let field = original;
+    let folded = |s: &str| s.to_ascii_lowercase().replace('-', "_");
+    let field = folded(field);
+    let guess = expected
+        .iter()
+        .map(|k| (strsim::damerau_levenshtein(&field, k), *k))
+        .filter(|(distance, k)| {
+            *distance <= 2.max(k.len() / 4) || (field.len() >= 4 && k.starts_with(&field))
+        })
+        .min();
+    let allowed = expected
+        .iter()
+        .map(|k| format!("`{k}`"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    match guess {
+        Some((_, key)) => {
+            format!("unknown key `{original}`: did you mean `{key}`? (allowed here: {allowed})")
+        }
+        None => format!("unknown key `{original}` (allowed here: {allowed})"),
     }
 }
 

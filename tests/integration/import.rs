@@ -168,27 +168,114 @@ async fn name_globs_filter_and_a_host_left_out_is_named_by_arn() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn two_hosts_of_one_name_are_refused() {
+async fn hosts_sharing_a_name_are_left_out_and_the_hint_brings_one_back() {
     let sandbox = Sandbox::start();
     let work = Workdir::new();
     let client = sandbox.client(REGION).await;
+    let mut twins = Vec::new();
     for endpoint in ["https://a.example.com", "https://b.example.com"] {
-        if let Err(e) = client
-            .create_host()
-            .name("twin")
-            .provider_type(ProviderType::GitlabSelfManaged)
-            .provider_endpoint(endpoint)
-            .send()
-            .await
-        {
-            panic!("the service allows two hosts of one name: {e:?}");
-        }
+        twins.push(
+            client
+                .create_host()
+                .name("twin")
+                .provider_type(ProviderType::GitlabSelfManaged)
+                .provider_endpoint(endpoint)
+                .send()
+                .await
+                .expect("the service allows two hosts of one name")
+                .host_arn
+                .unwrap(),
+        );
     }
-    let out = run(work.path(), &sandbox, &["import", "--stack", "S"]).expect(1);
-    assert_eq!(
-        out.stderr.matches("host/twin-").count(),
-        2,
-        "names both ARNs: {}",
+    client
+        .create_connection()
+        .connection_name("github-main")
+        .provider_type(ProviderType::Github)
+        .send()
+        .await
+        .unwrap();
+
+    let out = run(work.path(), &sandbox, &["import", "--stack", "S"]).expect(0);
+    for arn in &twins {
+        assert!(
+            out.stderr.contains(arn.as_str()),
+            "names {arn}: {}",
+            out.stderr
+        );
+    }
+    assert!(out.stdout.contains("github-main"), "{}", out.stdout);
+    assert!(!out.stdout.contains("twin"), "{}", out.stdout);
+    assert!(
         out.stderr
+            .contains("Delete the hosts that should not be there, then import again"),
+        "{}",
+        out.stderr
+    );
+
+    // The hint: delete the extra one, import again.
+    client
+        .delete_host()
+        .host_arn(&twins[1])
+        .send()
+        .await
+        .unwrap();
+    let again = run(work.path(), &sandbox, &["import", "--stack", "S"]).expect(0);
+    assert!(again.stdout.contains("name: twin"), "{}", again.stdout);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_schema_comment_points_from_the_written_file_to_the_schema() {
+    let sandbox = Sandbox::start();
+    let work = Workdir::new();
+    hand_made_account(&sandbox.client(REGION).await).await;
+    let out = "infra/prod/platform.yaml";
+    std::fs::create_dir_all(work.path().join("infra/prod")).unwrap();
+
+    // No schema in the repository yet: the comment points where the hint
+    // puts it, and the hint says how.
+    let first = run(
+        work.path(),
+        &sandbox,
+        &["import", "--stack", "S", "-o", out],
+    )
+    .expect(0);
+    let modeline = |path: &str| {
+        let yaml = std::fs::read_to_string(work.path().join(path)).unwrap();
+        yaml.lines()
+            .next()
+            .and_then(|l| l.strip_prefix("# yaml-language-server: $schema="))
+            .unwrap_or_else(|| panic!("no schema comment:\n{yaml}"))
+            .to_owned()
+    };
+    assert_eq!(modeline(out), "../../schema/codestar-reconcile.schema.json");
+    assert!(
+        first
+            .stderr
+            .contains("`codestar-reconcile schema > schema/codestar-reconcile.schema.json`"),
+        "{}",
+        first.stderr
+    );
+    let schema = run_plain(work.path(), &["schema"]).expect(0);
+    work.write("schema/codestar-reconcile.schema.json", &schema.stdout);
+    let from_file = work.path().join("infra/prod").join(modeline(out));
+    assert!(from_file.is_file(), "{} resolves", from_file.display());
+
+    // Found: no hint, the same relative path.
+    let second = run(
+        work.path(),
+        &sandbox,
+        &["import", "--stack", "S", "-o", out],
+    )
+    .expect(0);
+    assert!(
+        !second.stderr.contains("does not exist"),
+        "{}",
+        second.stderr
+    );
+    assert_eq!(modeline(out), "../../schema/codestar-reconcile.schema.json");
+    assert!(
+        second.stderr.contains("Wrote 1 host and 2 connections"),
+        "{}",
+        second.stderr
     );
 }
