@@ -338,7 +338,14 @@ impl Emulator {
             (None, Some(recorded)) => recorded.clone(),
             (None, None) => DEFAULT_ACCOUNT_ID.to_string(),
         };
-        store.account_id = Some(account_id.clone());
+        // Recorded at once, so the account stays the same from the first
+        // command on, even one that changes nothing.
+        if store.account_id.as_ref() != Some(&account_id) {
+            store.account_id = Some(account_id.clone());
+            if let Some(path) = &config.state {
+                store.save(path)?;
+            }
+        }
         let listener = tokio::net::TcpListener::bind(&config.listen)
             .await
             .map_err(|e| Error::Other(format!("cannot listen on {}: {e}", config.listen)))?;

@@ -9,6 +9,8 @@ mod faults;
 mod import;
 mod invariants;
 mod kit;
+mod not_alone;
+mod proxy;
 mod scenario;
 mod support;
 mod validate;

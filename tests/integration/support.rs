@@ -38,8 +38,14 @@ impl Sandbox {
     }
 
     /// An emulator with `config`, always on a free loopback port.
-    pub fn with_config(mut config: Config) -> Sandbox {
-        config.listen = "127.0.0.1:0".to_string();
+    pub fn with_config(config: Config) -> Sandbox {
+        Sandbox::listening(config, "127.0.0.1:0")
+    }
+
+    /// An emulator with `config` on `listen` (`127.0.0.1:PORT`): a second
+    /// emulator where a first one was, to be the same endpoint.
+    pub fn listening(mut config: Config, listen: &str) -> Sandbox {
+        config.listen = listen.to_string();
         let (ready, started) = std::sync::mpsc::channel();
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let thread = std::thread::Builder::new()
@@ -73,6 +79,10 @@ impl Sandbox {
             stop: Some(stop),
             thread: Some(thread),
         }
+    }
+
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
     }
 
     /// The endpoint URL, `http://127.0.0.1:PORT`.
@@ -176,48 +186,66 @@ impl Sandbox {
     /// One raw HTTP/1.1 request, for what SDKs never send. A tiny blocking
     /// client keeps heavy HTTP crates out of the dependency graph.
     pub fn http(&self, method: &str, path: &str, headers: &[(&str, &str)], body: &str) -> Raw {
-        let mut stream = TcpStream::connect(self.addr).expect("connect to the emulator");
-        stream
-            .set_read_timeout(Some(Duration::from_secs(30)))
-            .expect("read timeout");
-        let mut request = format!(
-            "{method} {path} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\nContent-Length: {}\r\n",
-            self.addr,
-            body.len()
-        );
-        for (name, value) in headers {
-            request.push_str(&format!("{name}: {value}\r\n"));
-        }
-        request.push_str("\r\n");
-        request.push_str(body);
-        stream
-            .write_all(request.as_bytes())
-            .expect("send the request");
-        let mut response = Vec::new();
-        stream
-            .read_to_end(&mut response)
-            .expect("read the response");
-        Raw::parse(&String::from_utf8_lossy(&response))
+        http_to(self.addr, method, path, headers, body)
     }
 
     /// A raw AWS JSON 1.0 call of `target` with a well-formed (unverified)
     /// SigV4 header for `region`.
     pub fn raw_call(&self, region: &str, target: &str, body: &str) -> Raw {
-        let authorization = format!(
-            "AWS4-HMAC-SHA256 Credential={ACCESS_KEY_ID}/20240101/{region}/codestar-connections/aws4_request, SignedHeaders=host;x-amz-date, Signature=0000"
-        );
-        self.http(
-            "POST",
-            "/",
-            &[
-                ("Content-Type", "application/x-amz-json-1.0"),
-                ("X-Amz-Target", target),
-                ("X-Amz-Date", "20240101T000000Z"),
-                ("Authorization", &authorization),
-            ],
-            body,
-        )
+        raw_call_to(self.addr, region, target, body)
     }
+}
+
+/// [`Sandbox::raw_call`] from anywhere that knows the address (a proxy's
+/// thread, say).
+pub fn raw_call_to(addr: SocketAddr, region: &str, target: &str, body: &str) -> Raw {
+    let authorization = format!(
+        "AWS4-HMAC-SHA256 Credential={ACCESS_KEY_ID}/20240101/{region}/codestar-connections/aws4_request, SignedHeaders=host;x-amz-date, Signature=0000"
+    );
+    http_to(
+        addr,
+        "POST",
+        "/",
+        &[
+            ("Content-Type", "application/x-amz-json-1.0"),
+            ("X-Amz-Target", target),
+            ("X-Amz-Date", "20240101T000000Z"),
+            ("Authorization", &authorization),
+        ],
+        body,
+    )
+}
+
+/// [`Sandbox::http`] from anywhere that knows the address.
+pub fn http_to(
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &str,
+) -> Raw {
+    let mut stream = TcpStream::connect(addr).expect("connect to the emulator");
+    stream
+        .set_read_timeout(Some(Duration::from_secs(30)))
+        .expect("read timeout");
+    let mut request = format!(
+        "{method} {path} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\nContent-Length: {}\r\n",
+        addr,
+        body.len()
+    );
+    for (name, value) in headers {
+        request.push_str(&format!("{name}: {value}\r\n"));
+    }
+    request.push_str("\r\n");
+    request.push_str(body);
+    stream
+        .write_all(request.as_bytes())
+        .expect("send the request");
+    let mut response = Vec::new();
+    stream
+        .read_to_end(&mut response)
+        .expect("read the response");
+    Raw::parse(&String::from_utf8_lossy(&response))
 }
 
 impl Drop for Sandbox {
