@@ -14,6 +14,7 @@ mod text;
 #[cfg(test)]
 mod fixtures;
 
+use std::ffi::OsStr;
 use std::io::IsTerminal;
 
 use crate::plan::{Action, Plan, Summary};
@@ -46,9 +47,17 @@ impl Style {
     /// `NO_COLOR` is unset or empty (<https://no-color.org>): CI logs, files
     /// and dumb terminals get plain text.
     pub fn detect() -> Style {
-        let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+        Style::decide(
+            std::env::var_os("NO_COLOR").as_deref(),
+            std::env::var_os("TERM").as_deref(),
+            std::io::stdout().is_terminal(),
+        )
+    }
+
+    fn decide(no_color: Option<&OsStr>, term: Option<&OsStr>, terminal: bool) -> Style {
+        let no_color = no_color.is_some_and(|v| !v.is_empty());
         Style {
-            color: !no_color && !dumb_terminal() && std::io::stdout().is_terminal(),
+            color: !no_color && !is_dumb(term) && terminal,
         }
     }
 }
@@ -56,7 +65,11 @@ impl Style {
 /// `TERM=dumb`: a terminal that cannot move the cursor or show colour
 /// (Emacs shells, some CI runners).
 pub fn dumb_terminal() -> bool {
-    std::env::var_os("TERM").is_some_and(|t| t == "dumb")
+    is_dumb(std::env::var_os("TERM").as_deref())
+}
+
+fn is_dumb(term: Option<&OsStr>) -> bool {
+    term.is_some_and(|t| t == "dumb")
 }
 
 /// The plan in the chosen format. `style` matters only for text.
@@ -117,6 +130,22 @@ mod tests {
             .map(|f| f.to_possible_value().unwrap().get_name().to_owned())
             .collect();
         assert_eq!(names, ["text", "markdown", "json"]);
+    }
+
+    #[test]
+    fn colour_only_on_a_terminal_that_is_not_dumb_without_no_color() {
+        let color = |no_color: Option<&str>, term: Option<&str>, terminal| {
+            Style::decide(no_color.map(OsStr::new), term.map(OsStr::new), terminal).color
+        };
+        assert!(color(None, Some("xterm-256color"), true));
+        assert!(color(None, None, true));
+        assert!(!color(None, Some("dumb"), true));
+        assert!(!color(Some("1"), Some("xterm"), true));
+        assert!(
+            color(Some(""), Some("xterm"), true),
+            "an empty NO_COLOR is unset"
+        );
+        assert!(!color(None, Some("xterm"), false));
     }
 
     #[test]

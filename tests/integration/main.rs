@@ -6,6 +6,7 @@ mod crash;
 mod drift;
 mod emulator;
 mod faults;
+mod hints;
 mod import;
 mod invariants;
 mod kit;

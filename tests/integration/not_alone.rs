@@ -294,7 +294,20 @@ fn interrupt_apply(
         libc::kill(child.id() as i32, signal);
     }
     if send_twice {
-        std::thread::sleep(Duration::from_millis(50));
+        // Once it has said what the first one does, as a person would.
+        while !lines
+            .lock()
+            .unwrap()
+            .iter()
+            .any(|l| l.contains("finishing the calls in flight"))
+        {
+            assert!(
+                started.elapsed() < Duration::from_secs(60),
+                "no word of the signal"
+            );
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        // SAFETY: as above.
         unsafe {
             libc::kill(child.id() as i32, signal);
         }
