@@ -11,14 +11,15 @@ use aws_config::retry::RetryConfig;
 use aws_config::stalled_stream_protection::StalledStreamProtectionConfig;
 use aws_config::timeout::TimeoutConfig;
 use aws_credential_types::Credentials;
-use aws_sdk_codestarconnections::config::Region;
 
-use aws_sdk_codestarconnections::config::SharedHttpClient;
+use aws_config::Region;
 use aws_smithy_http_client::proxy::ProxyConfig;
 use aws_smithy_http_client::tls;
+use aws_types::sdk_config::SharedHttpClient;
 
 use crate::call::{Channel, DEFAULT_TIMEOUT, Failure};
 use crate::error::{Error, Result};
+use crate::service::{CodeStar, Service};
 use crate::spec::Target;
 
 /// The flags every command that talks to AWS shares.
@@ -83,10 +84,8 @@ fn parse_timeout(text: &str) -> std::result::Result<Duration, String> {
 /// Clients for one target, and where they point.
 #[derive(Debug, Clone)]
 pub struct Account {
-    /// With the SDK's retries off; call it through [`Account::channel`].
-    pub codestar: aws_sdk_codestarconnections::Client,
-    /// Likewise.
-    pub sts: aws_sdk_sts::Client,
+    /// The service, called through [`Account::channel`].
+    pub service: Arc<dyn Service>,
     pub region: String,
     /// How every call of this target is paced, retried and bounded.
     pub channel: Arc<Channel>,
@@ -224,19 +223,7 @@ pub async fn connect(target: &Target, args: &AwsArgs, endpoint: &Endpoint) -> Re
     };
     let channel = Arc::new(Channel::new(url, args.timeout));
     Ok(Account {
-        // No SDK retries: the channel paces and retries every call, because
-        // a blind retry of a create can duplicate a resource and the SDK's
-        // adaptive limiter stalls a throttled fleet for seconds.
-        codestar: aws_sdk_codestarconnections::Client::from_conf(
-            aws_sdk_codestarconnections::config::Builder::from(&config)
-                .retry_config(RetryConfig::disabled())
-                .build(),
-        ),
-        sts: aws_sdk_sts::Client::from_conf(
-            aws_sdk_sts::config::Builder::from(&config)
-                .retry_config(RetryConfig::disabled())
-                .build(),
-        ),
+        service: Arc::new(CodeStar::new(&config)),
         region,
         channel,
         place,
@@ -287,9 +274,8 @@ pub struct Identity {
 impl Account {
     /// The account the credentials belong to (STS GetCallerIdentity).
     pub async fn identity(&self) -> Result<Identity> {
-        let out = self
-            .channel
-            .call(true, || self.sts.get_caller_identity().send())
+        self.channel
+            .call(true, || self.service.caller_identity())
             .await
             .map_err(|failure| {
                 let hint = match failure {
@@ -300,21 +286,7 @@ impl Account {
                     "sts:GetCallerIdentity",
                     format!("{}{hint}", failure.message()),
                 )
-            })?;
-        let account_id = out
-            .account
-            .ok_or_else(|| Error::api("sts:GetCallerIdentity", "the response names no account"))?;
-        let partition = out
-            .arn
-            .as_deref()
-            .and_then(|arn| arn.split(':').nth(1))
-            .filter(|p| !p.is_empty())
-            .unwrap_or("aws")
-            .to_owned();
-        Ok(Identity {
-            account_id,
-            partition,
-        })
+            })
     }
 
     /// Refuse to go on when the file pins another account than the

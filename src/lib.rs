@@ -19,5 +19,6 @@ pub mod live;
 pub mod plan;
 pub mod render;
 pub mod resource;
+pub mod service;
 pub mod spec;
 pub mod targets;

@@ -8,8 +8,6 @@
 
 use std::sync::Arc;
 
-use aws_sdk_codestarconnections::Client;
-use aws_sdk_codestarconnections::types;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 use tokio::sync::Semaphore;
@@ -18,12 +16,9 @@ use tokio::task::JoinSet;
 use crate::account::Account;
 use crate::call::{Channel, Failure};
 use crate::error::{Error, Result};
-use crate::resource::{PROTECT_TAG, STACK_TAG, Tags, is_aws_tag};
+use crate::resource::{PROTECT_TAG, STACK_TAG, Tags};
+use crate::service::{Page, Service};
 use crate::spec::Vpc;
-
-/// Page size of `ListConnections` and `ListHosts`: the most the service
-/// allows.
-const PAGE_SIZE: i32 = 100;
 
 /// What one account and Region holds, as the planner needs it.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
@@ -133,7 +128,7 @@ impl Snapshot {
 /// stalling in the SDK's adaptive back-off), and the concurrency permits.
 #[derive(Clone)]
 struct Reader {
-    client: Client,
+    service: Arc<dyn Service>,
     channel: Arc<Channel>,
     permits: Arc<Semaphore>,
 }
@@ -141,7 +136,7 @@ struct Reader {
 /// Read every connection and host of the account's Region, with their tags.
 pub async fn read(account: &Account, concurrency: usize) -> Result<Snapshot> {
     let reader = Reader {
-        client: account.codestar.clone(),
+        service: account.service.clone(),
         channel: account.channel.clone(),
         permits: Arc::new(Semaphore::new(concurrency.max(1))),
     };
@@ -149,49 +144,22 @@ pub async fn read(account: &Account, concurrency: usize) -> Result<Snapshot> {
     Ok(Snapshot { connections, hosts })
 }
 
-/// A list page's token, if there is a next page.
-fn next_page(token: Option<&str>) -> Option<String> {
-    token.filter(|t| !t.is_empty()).map(str::to_owned)
-}
-
 async fn read_connections(reader: &Reader) -> Result<Vec<LiveConnection>> {
     read_pages(reader, "ListConnections", |token| async move {
-        let page = reader
+        reader
             .channel
-            .call(true, || {
-                reader
-                    .client
-                    .list_connections()
-                    .max_results(PAGE_SIZE)
-                    .set_next_token(token.clone())
-                    .send()
-            })
-            .await?;
-        let connections = page
-            .connections()
-            .iter()
-            .filter_map(connection_from)
-            .collect();
-        Ok((connections, next_page(page.next_token())))
+            .call(true, || reader.service.list_connections(token.clone()))
+            .await
     })
     .await
 }
 
 async fn read_hosts(reader: &Reader) -> Result<Vec<LiveHost>> {
     read_pages(reader, "ListHosts", |token| async move {
-        let page = reader
+        reader
             .channel
-            .call(true, || {
-                reader
-                    .client
-                    .list_hosts()
-                    .max_results(PAGE_SIZE)
-                    .set_next_token(token.clone())
-                    .send()
-            })
-            .await?;
-        let hosts = page.hosts().iter().filter_map(host_from).collect();
-        Ok((hosts, next_page(page.next_token())))
+            .call(true, || reader.service.list_hosts(token.clone()))
+            .await
     })
     .await
 }
@@ -202,65 +170,23 @@ async fn read_pages<T, F, Fut>(reader: &Reader, operation: &str, mut fetch: F) -
 where
     T: Tagged,
     F: FnMut(Option<String>) -> Fut,
-    Fut: Future<Output = std::result::Result<(Vec<T>, Option<String>), Failure>>,
+    Fut: Future<Output = std::result::Result<Page<T>, Failure>>,
 {
     let mut reads = TagReads::new();
     let mut token = None;
     loop {
-        let (resources, next) = fetch(token)
+        let page = fetch(token)
             .await
             .map_err(|f| Error::api(operation, f.message()))?;
-        for resource in resources {
+        for resource in page.items {
             reads.start(reader, resource).await?;
         }
-        token = next;
+        token = page.next;
         if token.is_none() {
             break;
         }
     }
     reads.finish().await
-}
-
-/// A listed connection as the planner sees it, tags still to be read;
-/// `None` for an entry without an ARN or name.
-fn connection_from(c: &types::Connection) -> Option<LiveConnection> {
-    Some(LiveConnection {
-        arn: c.connection_arn()?.to_owned(),
-        name: c.connection_name()?.to_owned(),
-        provider_type: c
-            .provider_type()
-            .map(|p| p.as_str().to_owned())
-            .unwrap_or_default(),
-        host_arn: c.host_arn().filter(|a| !a.is_empty()).map(str::to_owned),
-        status: c
-            .connection_status()
-            .map(|s| s.as_str().to_owned())
-            .unwrap_or_default(),
-        tags: Tags::new(),
-    })
-}
-
-/// A listed host as the planner sees it, tags still to be read; `None` for
-/// an entry without an ARN or name.
-fn host_from(h: &types::Host) -> Option<LiveHost> {
-    Some(LiveHost {
-        arn: h.host_arn()?.to_owned(),
-        name: h.name()?.to_owned(),
-        provider_type: h
-            .provider_type()
-            .map(|p| p.as_str().to_owned())
-            .unwrap_or_default(),
-        provider_endpoint: h.provider_endpoint().unwrap_or_default().to_owned(),
-        vpc: h.vpc_configuration().map(|v| Vpc {
-            vpc_id: v.vpc_id().to_owned(),
-            subnet_ids: v.subnet_ids().to_vec(),
-            security_group_ids: v.security_group_ids().to_vec(),
-            tls_certificate: v.tls_certificate().map(str::to_owned),
-        }),
-        status: h.status().unwrap_or_default().to_owned(),
-        status_message: h.status_message().map(str::to_owned),
-        tags: Tags::new(),
-    })
 }
 
 /// A resource whose tags are read separately from its list entry.
@@ -356,24 +282,12 @@ impl<T: Tagged> TagReads<T> {
 
 /// The resource's tags without AWS's own; `None` when the resource is gone.
 async fn read_tags(reader: &Reader, arn: &str) -> Result<Option<Tags>> {
-    let answer = reader
+    match reader
         .channel
-        .call(true, || {
-            reader
-                .client
-                .list_tags_for_resource()
-                .resource_arn(arn)
-                .send()
-        })
-        .await;
-    match answer {
-        Ok(out) => Ok(Some(
-            out.tags()
-                .iter()
-                .filter(|t| !is_aws_tag(t.key()))
-                .map(|t| (t.key().to_owned(), t.value().to_owned()))
-                .collect(),
-        )),
+        .call(true, || reader.service.list_tags(arn))
+        .await
+    {
+        Ok(tags) => Ok(Some(tags)),
         Err(Failure::NotFound(_)) => Ok(None),
         Err(failure) => Err(Error::api(
             format!("ListTagsForResource {arn}"),

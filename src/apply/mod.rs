@@ -19,8 +19,6 @@ mod report;
 
 use std::collections::BTreeMap;
 
-use aws_sdk_codestarconnections::Client;
-use aws_sdk_codestarconnections::types::{ProviderType, Tag, VpcConfiguration};
 use futures_util::future::join_all;
 use futures_util::stream::{self, StreamExt};
 use tokio::sync::Mutex;
@@ -29,7 +27,8 @@ use crate::call::{Channel, Failure, backoff};
 use crate::interrupt::{self, Signal};
 use crate::live::{self, LiveHost, Ownership, Snapshot, ownership};
 use crate::plan::{Action, Change, Plan, Refusal, kept_copy};
-use crate::resource::{Kind, MAX_CONNECTIONS_PER_REGION, MAX_HOSTS_PER_ACCOUNT, MAX_TAGS, Tags};
+use crate::resource::{Kind, MAX_CONNECTIONS_PER_REGION, MAX_HOSTS_PER_ACCOUNT, MAX_TAGS};
+use crate::service::{Attempt, NewConnection, NewHost, Service};
 use crate::spec;
 use crate::targets::{OpenTarget, Targets};
 
@@ -290,10 +289,10 @@ impl<'a> Executor<'a> {
         entries
     }
 
-    /// The target's client, with the SDK's own retries off: the channel
-    /// decides what may be retried.
-    fn client(&self) -> &Client {
-        &self.target.account.codestar
+    /// The target's service; every call goes through [`Self::channel`],
+    /// which decides what may be retried.
+    fn service(&self) -> &dyn Service {
+        self.target.account.service.as_ref()
     }
 
     fn channel(&self) -> &Channel {
@@ -327,21 +326,16 @@ impl<'a> Executor<'a> {
             return Outcome::Failed("the plan has no ARN for it".to_owned());
         };
         let result = match change.kind {
-            Kind::Connection => self
-                .channel()
-                .call(true, || {
-                    self.client()
-                        .delete_connection()
-                        .connection_arn(&arn)
-                        .send()
-                })
-                .await
-                .map(drop),
-            Kind::Host => self
-                .channel()
-                .call(true, || self.client().delete_host().host_arn(&arn).send())
-                .await
-                .map(drop),
+            Kind::Connection => {
+                self.channel()
+                    .call(true, || self.service().delete_connection(&arn))
+                    .await
+            }
+            Kind::Host => {
+                self.channel()
+                    .call(true, || self.service().delete_host(&arn))
+                    .await
+            }
         };
         match result {
             Ok(()) => Outcome::Done {
@@ -465,32 +459,19 @@ impl<'a> Executor<'a> {
         let Some(host) = self.spec_host(&change.name) else {
             return Outcome::Failed("the file no longer has this host".to_owned());
         };
-        let tags = to_tags(
-            &change
+        let new = NewHost {
+            name: host.name.clone(),
+            provider_type: host.provider_type.as_str().to_owned(),
+            provider_endpoint: host.provider_endpoint.clone(),
+            vpc: host.vpc.clone(),
+            tags: change
                 .after
                 .as_ref()
                 .map(|a| a.tags.clone())
                 .unwrap_or_default(),
-        );
-        let vpc = match host.vpc.as_ref().map(vpc_configuration).transpose() {
-            Ok(vpc) => vpc,
-            Err(why) => return Outcome::Failed(why),
         };
-        self.create_once(
-            change,
-            || {
-                self.client()
-                    .create_host()
-                    .name(&host.name)
-                    .provider_type(ProviderType::from(host.provider_type.as_str()))
-                    .provider_endpoint(&host.provider_endpoint)
-                    .set_vpc_configuration(vpc.clone())
-                    .set_tags(Some(tags.clone()))
-                    .send()
-            },
-            |out| out.host_arn().map(str::to_owned),
-        )
-        .await
+        self.create_once(change, || self.service().create_host(&new), &mut None)
+            .await
     }
 
     async fn create_connection(&self, change: &Change, taken: &Taken) -> Outcome {
@@ -540,25 +521,20 @@ impl<'a> Executor<'a> {
             }
             (None, None, None) => None,
         };
-        let provider = match &host_arn {
-            Some(_) => None,
-            None => after.provider_type.as_deref().map(ProviderType::from),
+        let new = NewConnection {
+            name: change.name.clone(),
+            provider_type: match &host_arn {
+                Some(_) => None,
+                None => after.provider_type.clone(),
+            },
+            host_arn: host_arn.clone(),
+            tags: after.tags.clone(),
         };
-        let tags = to_tags(&after.tags);
         let mut found_host = None;
         let outcome = self
-            .create_once_found(
+            .create_once(
                 change,
-                || {
-                    self.client()
-                        .create_connection()
-                        .connection_name(&change.name)
-                        .set_provider_type(provider.clone())
-                        .set_host_arn(host_arn.clone())
-                        .set_tags(Some(tags.clone()))
-                        .send()
-                },
-                |out| Some(out.connection_arn().to_owned()),
+                || self.service().create_connection(&new),
                 &mut found_host,
             )
             .await;
@@ -573,47 +549,29 @@ impl<'a> Executor<'a> {
         (outcome, used)
     }
 
-    /// [`Self::create_once_found`] for resources whose found copy has no
-    /// host to report.
-    async fn create_once<T, E, F, Fut>(
-        &self,
-        change: &Change,
-        create: F,
-        arn_of: impl Fn(&T) -> Option<String>,
-    ) -> Outcome
-    where
-        F: FnMut() -> Fut,
-        Fut: std::future::Future<Output = Result<T, aws_sdk_codestarconnections::error::SdkError<E>>>,
-        E: aws_sdk_codestarconnections::error::ProvideErrorMetadata + std::error::Error + 'static,
-    {
-        self.create_once_found(change, create, arn_of, &mut None)
-            .await
-    }
-
-    /// Create a resource without ever creating it twice: after a failure
-    /// that may have committed, or a name the service says is taken, look
-    /// for it (by name and stack tag) before trying again. `found_host`
-    /// receives the host of a connection found that way.
-    async fn create_once_found<T, E, F, Fut>(
+    /// Create a resource (`create` answers its ARN) without ever creating
+    /// it twice: after a failure that may have committed, or a name the
+    /// service says is taken, look for it (by name and stack tag) before
+    /// trying again. `found_host` receives the host of a connection found
+    /// that way.
+    async fn create_once<F, Fut>(
         &self,
         change: &Change,
         mut create: F,
-        arn_of: impl Fn(&T) -> Option<String>,
         found_host: &mut Option<String>,
     ) -> Outcome
     where
         F: FnMut() -> Fut,
-        Fut: std::future::Future<Output = Result<T, aws_sdk_codestarconnections::error::SdkError<E>>>,
-        E: aws_sdk_codestarconnections::error::ProvideErrorMetadata + std::error::Error + 'static,
+        Fut: std::future::Future<Output = Result<String, Attempt>>,
     {
         const ATTEMPTS: u32 = 6;
         // The last attempt whose answer was lost: it may have created it.
         let mut lost: Option<String> = None;
         for attempt in 0..ATTEMPTS {
             match self.channel().call(false, &mut create).await {
-                Ok(out) => {
+                Ok(arn) => {
                     return Outcome::Done {
-                        arn: arn_of(&out),
+                        arn: Some(arn),
                         note: (attempt > 0).then_some(Note::AfterRetry),
                     };
                 }
@@ -691,19 +649,11 @@ impl<'a> Executor<'a> {
         let (Some(arn), Some(host)) = (change.arn.clone(), self.spec_host(&change.name)) else {
             return Outcome::Failed("the plan and the file disagree about this host".to_owned());
         };
-        let vpc = match host.vpc.as_ref().map(vpc_configuration).transpose() {
-            Ok(vpc) => vpc,
-            Err(why) => return Outcome::Failed(why),
-        };
         let result = self
             .channel()
             .call(true, || {
-                self.client()
-                    .update_host()
-                    .host_arn(&arn)
-                    .provider_endpoint(&host.provider_endpoint)
-                    .set_vpc_configuration(vpc.clone())
-                    .send()
+                self.service()
+                    .update_host(&arn, &host.provider_endpoint, host.vpc.as_ref())
             })
             .await;
         match result {
@@ -723,13 +673,7 @@ impl<'a> Executor<'a> {
             let keys = change.tags.remove.clone();
             let result = self
                 .channel()
-                .call(true, || {
-                    self.client()
-                        .untag_resource()
-                        .resource_arn(&arn)
-                        .set_tag_keys(Some(keys.clone()))
-                        .send()
-                })
+                .call(true, || self.service().untag(&arn, &keys))
                 .await;
             if let Err(failure) = result {
                 return match failed(failure) {
@@ -742,16 +686,9 @@ impl<'a> Executor<'a> {
         }
         let write = change.tags.to_write();
         if !write.is_empty() {
-            let tags = to_tags(&write);
             let result = self
                 .channel()
-                .call(true, || {
-                    self.client()
-                        .tag_resource()
-                        .resource_arn(&arn)
-                        .set_tags(Some(tags.clone()))
-                        .send()
-                })
+                .call(true, || self.service().tag(&arn, &write))
                 .await;
             match result {
                 Ok(_) => {}
@@ -844,20 +781,4 @@ fn quota_reached(quota: &str, aws_says: &str) -> String {
         "a service quota was reached: {quota}. AWS says: {aws_says}. Delete unused resources, \
          or request a quota increase in the Service Quotas console, then run apply again"
     )
-}
-
-fn to_tags(tags: &Tags) -> Vec<Tag> {
-    tags.iter()
-        .filter_map(|(k, v)| Tag::builder().key(k).value(v).build().ok())
-        .collect()
-}
-
-fn vpc_configuration(vpc: &spec::Vpc) -> Result<VpcConfiguration, String> {
-    VpcConfiguration::builder()
-        .vpc_id(&vpc.vpc_id)
-        .set_subnet_ids(Some(vpc.subnet_ids.clone()))
-        .set_security_group_ids(Some(vpc.security_group_ids.clone()))
-        .set_tls_certificate(vpc.tls_certificate.clone())
-        .build()
-        .map_err(|e| format!("incomplete VPC configuration: {e}"))
 }

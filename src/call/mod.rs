@@ -5,7 +5,8 @@
 //! Throttling is always retried (the call was rejected, nothing happened).
 //! A request that never reached the service (connection refused, a name
 //! that does not resolve, a failed TLS handshake) changed nothing either,
-//! and is retried briefly. Anything else that goes wrong after the request
+//! and is retried briefly. (Which is which, the [`crate::service`]
+//! implementation says of each attempt.) Anything else that goes wrong after the request
 //! left (a 5xx, no answer in time, a connection closed before the answer
 //! came) is ambiguous: the service may have made the change. Idempotent
 //! calls (reads, tag, untag, update, delete) are retried; creates are handed
@@ -15,16 +16,14 @@
 //! failure is one line naming the endpoint, the cause, the attempts and the
 //! time spent.
 
-use std::error::Error as StdError;
 use std::future::Future;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use aws_credential_types::provider::error::CredentialsError;
-use aws_sdk_codestarconnections::error::{ProvideErrorMetadata, SdkError};
 use tokio::time::Instant;
 
 use crate::interrupt;
+use crate::service::Attempt;
 
 mod pace;
 
@@ -92,22 +91,12 @@ pub struct Channel {
     timeout: Duration,
 }
 
-/// What one attempt's failure means for the next attempt.
-enum Class {
-    Throttled,
-    /// Never left: retry briefly, then give up.
-    NeverSent(String),
-    /// May have been acted on.
-    Ambiguous(String),
-    Final(Failure),
-}
-
 /// Attempts of a request that never reached the service, and the pause
 /// before each retry: a refused port fails within about two seconds.
 const UNREACHABLE_ATTEMPTS: u32 = 3;
 const UNREACHABLE_PAUSE: Duration = Duration::from_millis(500);
 /// Attempts of an idempotent call whose outcome was ambiguous.
-const AMBIGUOUS_ATTEMPTS: u32 = 6;
+const AMBIGUOUS_ATTEMPTS: u32 = 7;
 /// Throttling is expected and retried for as long as this many attempts.
 const THROTTLE_RETRIES: u32 = 400;
 /// The share of the deadline one attempt may use, so a stalled connection
@@ -131,40 +120,45 @@ impl Channel {
     /// Run `call` paced: retry throttling, requests that never left, and
     /// ambiguous failures too when `idempotent`; within the deadline, and
     /// never once the command is interrupted.
-    pub async fn call<T, E, F, Fut>(&self, idempotent: bool, mut call: F) -> Result<T, Failure>
+    pub async fn call<T, F, Fut>(&self, idempotent: bool, mut call: F) -> Result<T, Failure>
     where
         F: FnMut() -> Fut,
-        Fut: Future<Output = Result<T, SdkError<E>>>,
-        E: ProvideErrorMetadata + StdError + 'static,
+        Fut: Future<Output = Result<T, Attempt>>,
     {
         let started = Instant::now();
-        let deadline = started + self.timeout;
+        // Waiting for the pace, and attempts the service throttled, are not
+        // the endpoint failing to answer: they push the deadline back.
+        let mut deadline = started + self.timeout;
         let attempt_limit = (self.timeout / ATTEMPTS_PER_DEADLINE).max(Duration::from_secs(1));
         let mut attempts = 0u32;
         let mut throttled = 0u32;
         let mut never_sent = 0u32;
+        // Attempts whose outcome was ambiguous; throttled ones do not count.
+        let mut unclear = 0u32;
         let mut ambiguous: Option<String> = None;
         loop {
             if interrupt::requested().is_some() {
                 return Err(Failure::Interrupted { after: ambiguous });
             }
+            let turn_from = Instant::now();
             let sent_at = tokio::select! {
                 at = self.pace.turn() => at,
                 _ = interrupt::wait() => return Err(Failure::Interrupted { after: ambiguous }),
             };
+            deadline += sent_at.saturating_duration_since(turn_from);
             attempts += 1;
             let limit = attempt_limit.min(deadline.saturating_duration_since(Instant::now()));
             let answer = tokio::time::timeout(limit, call()).await;
             if answer.is_ok() {
                 ANSWERED.fetch_add(1, Ordering::Relaxed);
             }
-            let class = match answer {
+            let attempt = match answer {
                 Ok(Ok(value)) => {
                     self.pace.succeeded().await;
                     return Ok(value);
                 }
-                Ok(Err(err)) => classify(&err),
-                Err(_) => Class::Ambiguous("no answer".to_owned()),
+                Ok(Err(attempt)) => attempt,
+                Err(_) => Attempt::Ambiguous("no answer".to_owned()),
             };
             // Another attempt after `pause` only if it gets a fair share of
             // the deadline: a last attempt cut to nothing says nothing.
@@ -172,12 +166,13 @@ impl Channel {
                 deadline.saturating_duration_since(Instant::now() + pause) >= attempt_limit / 2
             };
             let spent = || self.spent(attempts, started);
-            match class {
-                Class::Throttled if throttled < THROTTLE_RETRIES => {
+            match attempt {
+                Attempt::Throttled if throttled < THROTTLE_RETRIES => {
                     throttled += 1;
+                    deadline += sent_at.elapsed();
                     self.pace.throttled(sent_at).await;
                 }
-                Class::Throttled => {
+                Attempt::Throttled => {
                     return Err(Failure::Ambiguous(format!(
                         "{} kept throttling ({}); the account's rate limit is shared with \
                          something else calling it, try again later",
@@ -185,7 +180,7 @@ impl Channel {
                         spent()
                     )));
                 }
-                Class::NeverSent(cause) => {
+                Attempt::NeverSent(cause) => {
                     never_sent += 1;
                     if never_sent >= UNREACHABLE_ATTEMPTS || !room(UNREACHABLE_PAUSE) {
                         let failure = format!(
@@ -203,13 +198,14 @@ impl Channel {
                     }
                     self.pause(UNREACHABLE_PAUSE, &ambiguous).await?;
                 }
-                Class::Ambiguous(cause) => {
+                Attempt::Ambiguous(cause) => {
                     let failure = format!("{}: {cause} ({})", self.endpoint, spent());
                     if !idempotent {
                         return Err(Failure::Ambiguous(failure));
                     }
-                    let pause = backoff(attempts);
-                    if attempts >= AMBIGUOUS_ATTEMPTS {
+                    unclear += 1;
+                    let pause = backoff(unclear);
+                    if unclear >= AMBIGUOUS_ATTEMPTS {
                         return Err(Failure::Ambiguous(failure));
                     }
                     if !room(pause) {
@@ -222,7 +218,7 @@ impl Channel {
                     ambiguous = Some(failure);
                     self.pause(pause, &ambiguous).await?;
                 }
-                Class::Final(failure) => return Err(failure),
+                Attempt::Failed(failure) => return Err(failure),
             }
         }
     }
@@ -253,175 +249,6 @@ pub fn seconds(d: Duration) -> String {
     }
 }
 
-fn classify<E>(err: &SdkError<E>) -> Class
-where
-    E: ProvideErrorMetadata + StdError + 'static,
-{
-    match err {
-        SdkError::ServiceError(ctx) => {
-            let response = ctx.raw();
-            let status = response.status().as_u16();
-            let described = match (err.code(), err.message()) {
-                (Some(code), Some(message)) => format!("{code}: {message}"),
-                (Some(code), None) => code.to_owned(),
-                _ => not_the_service(status, response.headers().get("content-type")),
-            };
-            match err.code() {
-                Some(
-                    "ThrottlingException"
-                    | "Throttling"
-                    | "TooManyRequestsException"
-                    | "RequestLimitExceeded",
-                ) => Class::Throttled,
-                Some("LimitExceededException") => Class::Final(Failure::Quota(described)),
-                Some("ResourceNotFoundException") => Class::Final(Failure::NotFound(described)),
-                _ if status >= 500 => Class::Ambiguous(described),
-                code => Class::Final(Failure::Rejected {
-                    code: code.map(str::to_owned),
-                    message: described,
-                }),
-            }
-        }
-        SdkError::DispatchFailure(failure) => {
-            if let Some(message) = credentials_problem(err) {
-                return Class::Final(Failure::Rejected {
-                    code: None,
-                    message,
-                });
-            }
-            if failure.is_user() {
-                // The request could not even be built: nothing left.
-                return Class::Final(Failure::Rejected {
-                    code: None,
-                    message: cause(err),
-                });
-            }
-            if never_left(err) {
-                Class::NeverSent(cause(err))
-            } else {
-                Class::Ambiguous(cause(err))
-            }
-        }
-        SdkError::TimeoutError(_) => Class::Ambiguous("no answer in time".to_owned()),
-        SdkError::ResponseError(ctx) => {
-            let response = ctx.raw();
-            Class::Ambiguous(not_the_service(
-                response.status().as_u16(),
-                response.headers().get("content-type"),
-            ))
-        }
-        // Construction failures: nothing was sent.
-        _ => Class::Final(Failure::Rejected {
-            code: None,
-            message: cause(err),
-        }),
-    }
-}
-
-/// An answer the SDK could not read as the service's: a proxy's or load
-/// balancer's error page, or an endpoint that is not this service.
-fn not_the_service(status: u16, content_type: Option<&str>) -> String {
-    let what = match content_type {
-        Some(t) if t.contains("html") => "an HTML page".to_owned(),
-        Some(t) if !t.is_empty() => format!("a {t} body"),
-        _ => "a body".to_owned(),
-    };
-    format!(
-        "answered HTTP {status} with {what}, not the service's JSON (a proxy or load balancer \
-         in the way, or an endpoint that is not CodeStar Connections?)"
-    )
-}
-
-/// Whether the connection was never made, so the request cannot have
-/// reached the service: refused, unresolvable, TLS handshake failed, or no
-/// connection within the connect timeout.
-fn never_left(err: &(dyn StdError + 'static)) -> bool {
-    let mut source = Some(err);
-    while let Some(e) = source {
-        if let Some(hyper_util) = e.downcast_ref::<hyper_util::client::legacy::Error>()
-            && hyper_util.is_connect()
-        {
-            return true;
-        }
-        if let Some(io) = e.downcast_ref::<std::io::Error>()
-            && matches!(
-                io.kind(),
-                std::io::ErrorKind::ConnectionRefused | std::io::ErrorKind::AddrNotAvailable
-            )
-        {
-            return true;
-        }
-        source = e.source();
-    }
-    false
-}
-
-/// The cause of a transport failure in a few words: the innermost error's
-/// message (`Connection refused (os error 111)`), with a plain reading of
-/// the common ones. Never the SDK's debug dump of the whole chain.
-fn cause(err: &(dyn StdError + 'static)) -> String {
-    let mut innermost = err.to_string();
-    let mut incomplete = false;
-    let mut source = Some(err);
-    while let Some(e) = source {
-        if let Some(hyper) = e.downcast_ref::<hyper::Error>()
-            && hyper.is_incomplete_message()
-        {
-            incomplete = true;
-        }
-        let text = e.to_string();
-        if !text.is_empty() {
-            innermost = text;
-        }
-        source = e.source();
-    }
-    if incomplete {
-        return "the connection closed after the request was sent, before the answer came"
-            .to_owned();
-    }
-    let lower = innermost.to_ascii_lowercase();
-    if lower.contains("connection refused") {
-        "connection refused".to_owned()
-    } else if lower.contains("dns error") || lower.contains("failed to lookup") {
-        format!("the host name does not resolve ({innermost})")
-    } else if lower.contains("connection reset") {
-        "the connection was reset".to_owned()
-    } else if lower.contains("timed out") || lower.contains("timeout") {
-        "no connection in time".to_owned()
-    } else {
-        innermost
-    }
-}
-
-const NO_CREDENTIALS: &str = "no AWS credentials found: set AWS_PROFILE or pass --profile (after \
-     `aws sso login` if the profile uses SSO), or set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY; \
-     in CI, configure the OIDC role (see examples/github-actions)";
-
-/// What kept the SDK from signing the request, if credentials did: none
-/// found anywhere, or a provider (SSO, web identity, a profile's role)
-/// that failed. Nothing was sent either way.
-fn credentials_problem(err: &(dyn StdError + 'static)) -> Option<String> {
-    let mut source = Some(err);
-    while let Some(e) = source {
-        match e.downcast_ref::<CredentialsError>() {
-            Some(CredentialsError::CredentialsNotLoaded(_)) => {
-                return Some(NO_CREDENTIALS.to_owned());
-            }
-            Some(other) => {
-                return Some(format!(
-                    "could not load AWS credentials ({}): set AWS_PROFILE or pass --profile \
-                     (after `aws sso login` if the profile uses SSO), or set AWS_ACCESS_KEY_ID \
-                     and AWS_SECRET_ACCESS_KEY; in CI, check the OIDC role (see \
-                     examples/github-actions)",
-                    cause(other).trim_end_matches('.')
-                ));
-            }
-            None => source = e.source(),
-        }
-    }
-    None
-}
-
 /// Exponential backoff with a little deterministic spread, capped at 5 s.
 pub fn backoff(attempt: u32) -> Duration {
     let base = 100u64.saturating_mul(1 << attempt.min(6));
@@ -430,50 +257,84 @@ pub fn backoff(attempt: u32) -> Duration {
 
 #[cfg(test)]
 mod tests {
-    use aws_sdk_codestarconnections::error::ConnectorError;
-    use aws_sdk_codestarconnections::operation::list_hosts::ListHostsError;
+    use std::collections::VecDeque;
+    use std::sync::Mutex;
 
     use super::*;
 
-    fn dispatch(failure: ConnectorError) -> SdkError<ListHostsError> {
-        SdkError::dispatch_failure(failure)
+    /// A call answering `script` in order, then succeeding; how many
+    /// attempts it took.
+    async fn run(
+        channel: &Channel,
+        idempotent: bool,
+        script: Vec<Attempt>,
+    ) -> (Result<(), Failure>, usize) {
+        let script = Mutex::new(VecDeque::from(script));
+        let made = Mutex::new(0);
+        let result = channel
+            .call(idempotent, || {
+                *made.lock().unwrap() += 1;
+                let next = script.lock().unwrap().pop_front();
+                async move { next.map_or(Ok(()), Err) }
+            })
+            .await;
+        (result, made.into_inner().unwrap())
     }
 
-    #[test]
-    fn missing_credentials_fail_at_once_and_say_what_to_do() {
-        let no_credentials = dispatch(ConnectorError::other(
-            Box::new(CredentialsError::not_loaded("no providers in chain")),
-            None,
-        ));
-        match classify(&no_credentials) {
-            Class::Final(Failure::Rejected { message, .. }) => {
-                assert_eq!(message, NO_CREDENTIALS);
-            }
-            _ => panic!("missing credentials must fail at once"),
+    fn channel() -> Channel {
+        Channel::new("http://endpoint", DEFAULT_TIMEOUT)
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn throttles_do_not_use_up_the_retries_of_unclear_answers() {
+        let mut script = vec![Attempt::Throttled; 20];
+        script.extend(vec![Attempt::Ambiguous("500".to_owned()); 6]);
+        let (result, made) = run(&channel(), true, script).await;
+        assert_eq!(result, Ok(()));
+        assert_eq!(made, 27);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_create_is_never_retried_after_an_unclear_answer() {
+        let (result, made) = run(&channel(), false, vec![Attempt::Ambiguous("reset".into())]).await;
+        assert!(
+            matches!(result, Err(Failure::Ambiguous(m)) if m.starts_with("http://endpoint: reset (1 attempt"))
+        );
+        assert_eq!(made, 1);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_request_that_never_left_is_tried_three_times_then_named() {
+        let refused = vec![Attempt::NeverSent("connection refused".into()); 5];
+        let (result, made) = run(&channel(), false, refused).await;
+        assert_eq!(made, 3);
+        match result {
+            Err(Failure::Unreachable(m)) => assert!(
+                m.starts_with(
+                    "cannot reach http://endpoint: connection refused (3 attempts in 1 s)"
+                ),
+                "{m}"
+            ),
+            other => panic!("{other:?}"),
         }
     }
 
-    #[test]
-    fn a_refused_connection_never_left_but_a_reset_one_may_have() {
-        let refused = dispatch(ConnectorError::io(Box::new(std::io::Error::new(
-            std::io::ErrorKind::ConnectionRefused,
-            "Connection refused (os error 111)",
-        ))));
+    #[tokio::test(start_paused = true)]
+    async fn unclear_answers_stop_within_the_timeout() {
+        let channel = Channel::new("http://endpoint", Duration::from_secs(2));
+        let forever = vec![Attempt::Ambiguous("no answer".into()); 100];
+        let started = Instant::now();
+        let (result, made) = run(&channel, true, forever).await;
         assert!(
-            matches!(classify(&refused), Class::NeverSent(cause) if cause == "connection refused")
+            started.elapsed() <= Duration::from_secs(2),
+            "{:?}",
+            started.elapsed()
         );
-        let reset = dispatch(ConnectorError::io(Box::new(std::io::Error::new(
-            std::io::ErrorKind::ConnectionReset,
-            "Connection reset by peer (os error 104)",
-        ))));
+        assert!(made < 7, "{made}");
         assert!(
-            matches!(classify(&reset), Class::Ambiguous(cause) if cause == "the connection was reset")
+            matches!(&result, Err(Failure::Ambiguous(m)) if m.contains("gave up within --timeout 2 s")),
+            "{result:?}"
         );
-        let timeout = dispatch(ConnectorError::timeout("no answer".into()));
-        assert!(matches!(classify(&timeout), Class::Ambiguous(_)));
-        // Whatever it is, when we cannot tell, it may have been sent.
-        let unknown = dispatch(ConnectorError::other("something new".into(), None));
-        assert!(matches!(classify(&unknown), Class::Ambiguous(_)));
     }
 
     #[test]
@@ -481,14 +342,5 @@ mod tests {
         assert_eq!(seconds(Duration::from_secs(30)), "30 s");
         assert_eq!(seconds(Duration::from_millis(2140)), "2.1 s");
         assert_eq!(seconds(Duration::from_millis(20)), "0.02 s");
-    }
-
-    #[test]
-    fn an_error_page_is_named_for_what_it_is() {
-        let message = not_the_service(502, Some("text/html; charset=utf-8"));
-        assert!(
-            message.starts_with("answered HTTP 502 with an HTML page"),
-            "{message}"
-        );
     }
 }
