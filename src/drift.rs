@@ -10,7 +10,7 @@ use std::collections::BTreeSet;
 use serde::{Deserialize, Serialize};
 
 use crate::live::{Ownership, Snapshot, ownership};
-use crate::plan::{self, Action, Change, Options, State, TargetSummary};
+use crate::plan::{self, Action, Change, Options, Reason, Refusal, TargetSummary};
 use crate::resource::{Kind, arn};
 use crate::spec::Target;
 
@@ -111,18 +111,43 @@ impl Class {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// One way the account differs from the file, about one resource.
+#[derive(Debug, Clone, PartialEq)]
 pub struct Finding {
     pub class: Class,
     pub kind: Kind,
     pub name: String,
     pub target: String,
-    /// The live resource; `null` only for a missing one.
+    /// The live resource; `None` only for a missing one.
     pub arn: Option<String>,
-    pub detail: String,
+    pub about: About,
+    /// The resource's status, when it is worth saying and is not what the
+    /// finding is about.
+    pub status: Option<Status>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// What a finding is about; renderers turn it into words.
+#[derive(Debug, Clone, PartialEq)]
+pub enum About {
+    /// What apply would change (missing, changed, extra, duplicate).
+    Change(Box<Change>),
+    /// What plan refuses (conflict).
+    Refusal(Box<Refusal>),
+    /// A status worth a look (unhealthy, pending).
+    Status(Status),
+    /// Owned by no stack.
+    Unmanaged,
+}
+
+/// A live resource's status, as AWS reports it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Status {
+    pub kind: Kind,
+    pub status: String,
+    pub message: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
 pub struct Report {
     pub format_version: String,
     pub targets: Vec<TargetSummary>,
@@ -165,8 +190,8 @@ impl Report {
 }
 
 /// Every way the account differs from the file, for one target: one
-/// finding per resource, of its most urgent class, its status added to the
-/// detail when that is not what the finding is about.
+/// finding per resource, of its most urgent class, its status added when
+/// that is not what the finding is about.
 pub fn findings(target: &Target, live: &Snapshot, label: &str) -> Vec<Finding> {
     let everything = Options {
         allow_replace: true,
@@ -174,15 +199,28 @@ pub fn findings(target: &Target, live: &Snapshot, label: &str) -> Vec<Finding> {
         ..Options::default()
     };
     let plan = plan::plan_target(target, live, label, &everything);
-    let mut findings: Vec<Finding> = plan.changes.iter().map(|c| from_change(c, label)).collect();
-    for refusal in &plan.refusals {
+    let mut findings: Vec<Finding> = plan
+        .changes
+        .into_iter()
+        .map(|c| Finding {
+            class: class_of(&c),
+            kind: c.kind,
+            name: c.name.clone(),
+            target: label.to_owned(),
+            arn: c.arn.clone(),
+            about: About::Change(Box::new(c)),
+            status: None,
+        })
+        .collect();
+    for refusal in plan.refusals {
         findings.push(Finding {
             class: Class::Conflict,
             kind: refusal.kind.unwrap_or(Kind::Connection),
             name: refusal.name.clone().unwrap_or_default(),
             target: label.to_owned(),
             arn: refusal.arns.first().cloned(),
-            detail: format!("{}; {}", refusal.message, refusal.hint),
+            about: About::Refusal(Box::new(refusal)),
+            status: None,
         });
     }
 
@@ -193,50 +231,31 @@ pub fn findings(target: &Target, live: &Snapshot, label: &str) -> Vec<Finding> {
                 .iter_mut()
                 .find(|f| f.arn.as_deref().is_some_and(|a| arn::same(a, arn)));
             let owned = ownership(tags, stack);
-            let Some((class, what)) = status_finding(kind, status) else {
-                if owned == Ownership::Unmanaged && reported.is_none() && !target.names(kind, name)
-                {
-                    findings.push(Finding {
-                        class: Class::Unmanaged,
-                        kind,
-                        name: name.to_owned(),
-                        target: label.to_owned(),
-                        arn: Some(arn.to_owned()),
-                        detail: "owned by no stack (no codestar-reconcile:stack tag)".to_owned(),
-                    });
-                }
-                return;
+            let noted = Status {
+                kind,
+                status: status.to_owned(),
+                message: message.filter(|m| !m.is_empty()).map(str::to_owned),
             };
-            let mut detail = format!("status {status}: {what}");
-            if let Some(message) = message.filter(|m| !m.is_empty()) {
-                detail.push_str(&format!(" ({message})"));
-            }
-            match reported {
-                Some(finding) => {
-                    finding.detail.push_str(&format!("; also {detail}"));
-                }
-                None if owned == Ownership::Managed && target.names(kind, name) => {
-                    findings.push(Finding {
-                        class,
-                        kind,
-                        name: name.to_owned(),
-                        target: label.to_owned(),
-                        arn: Some(arn.to_owned()),
-                        detail,
-                    });
+            let finding = |class, about| Finding {
+                class,
+                kind,
+                name: name.to_owned(),
+                target: label.to_owned(),
+                arn: Some(arn.to_owned()),
+                about,
+                status: None,
+            };
+            match (status_class(kind, status), reported) {
+                (Some(_), Some(reported)) => reported.status = Some(noted),
+                (None, Some(_)) => {}
+                (Some(class), None) if owned == Ownership::Managed && target.names(kind, name) => {
+                    findings.push(finding(class, About::Status(noted)));
                 }
                 // Not this stack's to look after: its status is its owner's news.
-                None if owned == Ownership::Unmanaged && !target.names(kind, name) => {
-                    findings.push(Finding {
-                        class: Class::Unmanaged,
-                        kind,
-                        name: name.to_owned(),
-                        target: label.to_owned(),
-                        arn: Some(arn.to_owned()),
-                        detail: "owned by no stack (no codestar-reconcile:stack tag)".to_owned(),
-                    });
+                (_, None) if owned == Ownership::Unmanaged && !target.names(kind, name) => {
+                    findings.push(finding(Class::Unmanaged, About::Unmanaged));
                 }
-                None => {}
+                (_, None) => {}
             }
         };
     for c in &live.connections {
@@ -256,144 +275,27 @@ pub fn findings(target: &Target, live: &Snapshot, label: &str) -> Vec<Finding> {
     findings
 }
 
-/// The class and plain reading of a status that is worth a finding.
-fn status_finding(kind: Kind, status: &str) -> Option<(Class, &'static str)> {
-    Some(match (kind, status) {
-        (Kind::Connection, "ERROR") => (Class::Unhealthy, "the connection is in error"),
-        (Kind::Host, "VPC_CONFIG_FAILED_INITIALIZATION") => (
-            Class::Unhealthy,
-            "AWS could not set up its VPC configuration",
-        ),
-        (Kind::Connection, "PENDING") => (
-            Class::Pending,
-            "waiting for someone to complete the handshake in the console (Developer Tools > \
-             Settings > Connections > Update pending connection)",
-        ),
-        (Kind::Host, "PENDING") => (
-            Class::Pending,
-            "waiting for someone to set it up in the console (Developer Tools > Settings > \
-             Connections > Hosts > Set up host)",
-        ),
-        (Kind::Host, "VPC_CONFIG_INITIALIZING") => (
-            Class::Pending,
-            "AWS is still setting up its VPC configuration; check again in a few minutes",
-        ),
-        (Kind::Host, "VPC_CONFIG_DELETING") => (
-            Class::Pending,
-            "AWS is removing its VPC configuration (the host is being deleted)",
-        ),
-        _ => return None,
-    })
-}
-
-fn from_change(change: &Change, label: &str) -> Finding {
-    let (class, detail) = match change.action {
-        Action::Create => (
-            Class::Missing,
-            "in the file, but not in the account".to_owned(),
-        ),
-        Action::Delete => match &change.duplicate_of {
-            Some(kept) => (
-                Class::Duplicate,
-                format!(
-                    "a second host named {:?} owned by this stack; {kept} is kept",
-                    change.name
-                ),
-            ),
-            None => (
-                Class::Extra,
-                format!(
-                    "carries the tag of stack {:?}, but the file does not name it",
-                    change
-                        .before
-                        .as_ref()
-                        .and_then(|b| b.tags.get(crate::resource::STACK_TAG))
-                        .map(String::as_str)
-                        .unwrap_or_default()
-                ),
-            ),
-        },
-        Action::Adopt => (
-            Class::Changed,
-            format!(
-                "exists without an owner; the file adopts it, but apply has not run since. {}",
-                differences(change).join("; ")
-            )
-            .trim_end_matches(". ")
-            .to_owned(),
-        ),
-        Action::Update | Action::Replace => (Class::Changed, differences(change).join("; ")),
-    };
-    Finding {
-        class,
-        kind: change.kind,
-        name: change.name.clone(),
-        target: label.to_owned(),
-        arn: change.arn.clone(),
-        detail,
+/// The class of a status worth a finding, if it is one.
+pub fn status_class(kind: Kind, status: &str) -> Option<Class> {
+    match (kind, status) {
+        (Kind::Connection, "ERROR") | (Kind::Host, "VPC_CONFIG_FAILED_INITIALIZATION") => {
+            Some(Class::Unhealthy)
+        }
+        (_, "PENDING") | (Kind::Host, "VPC_CONFIG_INITIALIZING" | "VPC_CONFIG_DELETING") => {
+            Some(Class::Pending)
+        }
+        _ => None,
     }
 }
 
-/// Field by field: what the account has → what the file says.
-pub fn differences(change: &Change) -> Vec<String> {
-    let empty = State::default();
-    let before = change.before.as_ref().unwrap_or(&empty);
-    let after = change.after.as_ref().unwrap_or(&empty);
-    let mut out = Vec::new();
-    let show = |v: &Option<String>| v.clone().unwrap_or_else(|| "(none)".to_owned());
-    if before.provider_type != after.provider_type && after.provider_type.is_some() {
-        out.push(format!(
-            "provider_type {} → {}",
-            show(&before.provider_type),
-            show(&after.provider_type)
-        ));
+/// The class of what apply would change.
+fn class_of(change: &Change) -> Class {
+    match (&change.action, &change.reason) {
+        (Action::Create, _) => Class::Missing,
+        (Action::Delete, Reason::ExtraCopy { .. }) => Class::Duplicate,
+        (Action::Delete, _) => Class::Extra,
+        (Action::Adopt | Action::Update | Action::Replace, _) => Class::Changed,
     }
-    if change
-        .replace_fields
-        .iter()
-        .any(|f| f == "host" || f == "host_arn")
-    {
-        out.push(format!(
-            "host {} → {}",
-            before
-                .host
-                .clone()
-                .or(before.host_arn.clone())
-                .unwrap_or_else(|| "(none)".to_owned()),
-            after
-                .host
-                .clone()
-                .or(after.host_arn.clone())
-                .unwrap_or_else(|| "(none)".to_owned())
-        ));
-    }
-    if before.provider_endpoint != after.provider_endpoint && after.provider_endpoint.is_some() {
-        out.push(format!(
-            "provider_endpoint {} → {}",
-            show(&before.provider_endpoint),
-            show(&after.provider_endpoint)
-        ));
-    }
-    if before.vpc != after.vpc
-        && (after.vpc.is_some() || before.vpc.is_some())
-        && change.kind == Kind::Host
-    {
-        out.push("VPC configuration differs".to_owned());
-    }
-    for (k, v) in &change.tags.add {
-        out.push(format!("tag {k} missing (file: {v:?})"));
-    }
-    for (k, v) in &change.tags.change {
-        let old = before.tags.get(k).cloned().unwrap_or_default();
-        out.push(format!("tag {k} is {old:?} (file: {v:?})"));
-    }
-    for k in &change.tags.remove {
-        out.push(format!(
-            "tag {k} not in the file (value {:?})",
-            before.tags.get(k).cloned().unwrap_or_default()
-        ));
-    }
-    out
 }
 
 #[cfg(test)]
@@ -426,11 +328,15 @@ mod tests {
         );
         assert_eq!(classes(&found), vec![(Class::Duplicate, "ghes")]);
         assert_eq!(found[0].arn.as_deref(), Some(copy.arn.as_str()));
-        assert!(found[0].detail.contains(&kept.arn), "{}", found[0].detail);
         assert!(
-            found[0].detail.contains("also status PENDING"),
+            crate::render::finding_detail(&found[0]).contains(&kept.arn),
             "{}",
-            found[0].detail
+            crate::render::finding_detail(&found[0])
+        );
+        assert!(
+            crate::render::finding_detail(&found[0]).contains("also status PENDING"),
+            "{}",
+            crate::render::finding_detail(&found[0])
         );
     }
 
@@ -447,14 +353,14 @@ mod tests {
         let found = findings(&t, &live, LABEL);
         assert_eq!(classes(&found), vec![(Class::Changed, "app")]);
         assert!(
-            found[0].detail.contains("tag env is \"dev\""),
+            crate::render::finding_detail(&found[0]).contains("tag env is \"dev\""),
             "{}",
-            found[0].detail
+            crate::render::finding_detail(&found[0])
         );
         assert!(
-            found[0].detail.contains("status PENDING"),
+            crate::render::finding_detail(&found[0]).contains("status PENDING"),
             "{}",
-            found[0].detail
+            crate::render::finding_detail(&found[0])
         );
     }
 
@@ -471,9 +377,9 @@ mod tests {
         let found = findings(&t, &live, LABEL);
         assert_eq!(classes(&found), vec![(Class::Pending, "ghes")]);
         assert!(
-            found[0].detail.contains("still setting up its VPC"),
+            crate::render::finding_detail(&found[0]).contains("still setting up its VPC"),
             "{}",
-            found[0].detail
+            crate::render::finding_detail(&found[0])
         );
     }
 
@@ -485,9 +391,9 @@ mod tests {
         assert_eq!(classes(&found), vec![(Class::Conflict, "app")]);
         assert_eq!(found[0].arn.as_deref(), Some(theirs.arn.as_str()));
         assert!(
-            found[0].detail.contains("pick another name"),
+            crate::render::finding_detail(&found[0]).contains("pick another name"),
             "{}",
-            found[0].detail
+            crate::render::finding_detail(&found[0])
         );
     }
 
@@ -501,9 +407,9 @@ mod tests {
         );
         assert_eq!(classes(&found), vec![(Class::Extra, "old")]);
         assert!(
-            found[0].detail.contains("does not name it"),
+            crate::render::finding_detail(&found[0]).contains("does not name it"),
             "{}",
-            found[0].detail
+            crate::render::finding_detail(&found[0])
         );
         assert!(Class::Extra.advice().contains("or tagged by hand"));
     }

@@ -26,7 +26,7 @@ use tokio::sync::Mutex;
 use crate::call::{Channel, Failure, backoff};
 use crate::interrupt::{self, Signal};
 use crate::live::{self, LiveHost, Ownership, Snapshot, ownership};
-use crate::plan::{Action, Change, Plan, Refusal, kept_copy};
+use crate::plan::{Action, Change, Field, Plan, Refusal, kept_copy};
 use crate::resource::{Kind, MAX_CONNECTIONS_PER_REGION, MAX_HOSTS_PER_ACCOUNT, MAX_TAGS};
 use crate::service::{Attempt, NewConnection, NewHost, Service};
 use crate::spec;
@@ -93,7 +93,7 @@ const STEPS: [Step; 8] = [
         work: Work::UpdateHost,
         picks: |c| {
             c.kind == Kind::Host
-                && c.update_host
+                && c.updates_fields()
                 && matches!(c.action, Action::Update | Action::Adopt)
         },
         continues: |c| !c.tags.is_empty(),
@@ -259,7 +259,7 @@ impl<'a> Executor<'a> {
     ) -> Vec<Entry> {
         let mut first_of_host: BTreeMap<&str, &str> = BTreeMap::new();
         for change in picked {
-            if let Some(host) = change.after.as_ref().and_then(|a| a.host.as_deref()) {
+            if let Some(host) = change.after.as_ref().and_then(|a| a.text(Field::Host)) {
                 let first = first_of_host.entry(host).or_insert(&change.name);
                 if change.name.as_str() < *first {
                     *first = &change.name;
@@ -269,7 +269,7 @@ impl<'a> Executor<'a> {
         let follows = |c: &Change| {
             c.after
                 .as_ref()
-                .and_then(|a| a.host.as_deref())
+                .and_then(|a| a.text(Field::Host))
                 .and_then(|host| first_of_host.get(host))
                 .is_some_and(|first| *first != c.name)
         };
@@ -507,11 +507,13 @@ impl<'a> Executor<'a> {
         // A host of the file: the copy this apply settled on (created,
         // found, or the one its first connection uses), else the live one
         // the plan resolved. A host managed elsewhere: its ARN.
-        let settled = match &after.host {
+        let host = after.text(Field::Host);
+        let settled = match host {
             Some(host) => self.new_hosts.lock().await.get(host).cloned(),
             None => None,
         };
-        let host_arn = match (settled, after.host_arn.clone(), &after.host) {
+        let known = after.text(Field::HostArn).map(str::to_owned);
+        let host_arn = match (settled, known, host) {
             (Some(arn), _, _) | (None, Some(arn), _) => Some(arn),
             (None, None, Some(host)) => {
                 return (
@@ -525,7 +527,7 @@ impl<'a> Executor<'a> {
             name: change.name.clone(),
             provider_type: match &host_arn {
                 Some(_) => None,
-                None => after.provider_type.clone(),
+                None => after.text(Field::ProviderType).map(str::to_owned),
             },
             host_arn: host_arn.clone(),
             tags: after.tags.clone(),

@@ -3,6 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::Field;
 use crate::resource::{Kind, PROTECT_TAG, STACK_TAG};
 
 /// Which guard refused.
@@ -117,8 +118,9 @@ impl Refusal {
         kind: Kind,
         name: &str,
         arn: &str,
-        fields: &[String],
+        fields: &[Field],
     ) -> Refusal {
+        let fields: Vec<&str> = fields.iter().map(|f| f.as_str()).collect();
         let fields = fields.join(", ");
         Refusal::about(
             Guard::ReplaceNotAllowed,

@@ -5,24 +5,27 @@
 //! [`planner`] builds it without any I/O; [`Refusal`]s are values in it, so a
 //! refused plan still shows everything it would have done.
 
+mod change;
 mod guard;
 mod planner;
 pub mod saved;
 #[cfg(test)]
 pub(crate) mod tests;
 
-use std::collections::BTreeMap;
-
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 
-use crate::resource::{Kind, Tags};
-
+pub use change::{
+    Change, Field, Reason, State, TagChanges, Value, VpcState, Warning, WarningKind,
+    certificate_fingerprint,
+};
 pub use guard::{Guard, Refusal};
 pub use planner::{Options, kept_copy, plan_target};
 
-/// The JSON format's version; bumped on any incompatible change.
-pub const FORMAT_VERSION: &str = "1";
+/// The JSON format's version; bumped on any incompatible change. Version 2:
+/// each change's `reason_code` (typed) beside `reason` (words), each
+/// warning's `code` beside `message`; `update_host` and `duplicate_of` gone
+/// (they are in `reason_code`).
+pub const FORMAT_VERSION: &str = "2";
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Plan {
@@ -69,119 +72,6 @@ impl Action {
             Action::Adopt => "adopt",
         }
     }
-}
-
-/// One resource's change: what, why, and the states on either side.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Change {
-    pub action: Action,
-    pub kind: Kind,
-    pub name: String,
-    pub target: String,
-    /// The live resource's ARN; absent for a create.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub arn: Option<String>,
-    pub reason: String,
-    /// The fields whose change forces a replacement.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub replace_fields: Vec<String>,
-    pub before: Option<State>,
-    pub after: Option<State>,
-    /// Exactly which tag keys an update or adoption adds, changes and removes.
-    #[serde(default, skip_serializing_if = "TagChanges::is_empty")]
-    pub tags: TagChanges,
-    /// Whether a host update sends its endpoint and VPC (UpdateHost).
-    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
-    pub update_host: bool,
-    /// For the delete of an extra copy of a host of the file (host names are
-    /// not unique): the ARN of the copy that stays.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub duplicate_of: Option<String>,
-}
-
-/// A resource's configuration as plans show it. Certificates appear only as
-/// fingerprints: a plan is posted in pull requests.
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
-pub struct State {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub provider_type: Option<String>,
-    /// A connection's host, by name, when it is a host of the file.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub host: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub host_arn: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub provider_endpoint: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub vpc: Option<VpcState>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub status: Option<String>,
-    pub tags: Tags,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
-pub struct VpcState {
-    pub vpc_id: String,
-    pub subnet_ids: Vec<String>,
-    pub security_group_ids: Vec<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub tls_certificate_sha256: Option<String>,
-}
-
-impl VpcState {
-    pub fn from_vpc(vpc: &crate::spec::Vpc) -> VpcState {
-        let mut subnet_ids = vpc.subnet_ids.clone();
-        subnet_ids.sort();
-        let mut security_group_ids = vpc.security_group_ids.clone();
-        security_group_ids.sort();
-        VpcState {
-            vpc_id: vpc.vpc_id.clone(),
-            subnet_ids,
-            security_group_ids,
-            tls_certificate_sha256: vpc.tls_certificate.as_deref().map(certificate_fingerprint),
-        }
-    }
-}
-
-/// SHA-256 of a PEM certificate, ignoring surrounding whitespace and line
-/// ending style so an editor's re-wrap is not a change.
-pub fn certificate_fingerprint(pem: &str) -> String {
-    let normalised: String = pem.trim().replace("\r\n", "\n");
-    hex::encode(Sha256::digest(normalised.as_bytes()))
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
-pub struct TagChanges {
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub add: Tags,
-    /// Key → the new value (the old one is in `before`).
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub change: Tags,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub remove: Vec<String>,
-}
-
-impl TagChanges {
-    pub fn is_empty(&self) -> bool {
-        self.add.is_empty() && self.change.is_empty() && self.remove.is_empty()
-    }
-
-    /// The keys TagResource must write: added and changed ones.
-    pub fn to_write(&self) -> Tags {
-        let mut tags = self.add.clone();
-        tags.extend(self.change.iter().map(|(k, v)| (k.clone(), v.clone())));
-        tags
-    }
-}
-
-/// Something a reviewer must know that is not a change or a refusal, such as
-/// a connection that will stay PENDING until a person finishes its handshake.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Warning {
-    pub target: String,
-    pub kind: Kind,
-    pub name: String,
-    pub message: String,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]

@@ -7,7 +7,10 @@ use crate::live::{LiveConnection, LiveHost, Ownership, Snapshot, is_protected, o
 use crate::resource::{Kind, PROTECT_TAG, STACK_TAG, Tags, arn, is_aws_tag};
 use crate::spec::{self, ConnectionSource, Target};
 
-use super::{Action, Change, Refusal, State, TagChanges, TargetPlan, VpcState, Warning};
+use super::{
+    Action, Change, Field, Reason, Refusal, State, TagChanges, TargetPlan, VpcState, Warning,
+    WarningKind,
+};
 
 /// Choices made on the command line that change what a plan may do.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -134,7 +137,7 @@ impl<'a> Planner<'a> {
         self.out.refusals.push(refusal);
     }
 
-    fn change(&self, action: Action, kind: Kind, name: &str, reason: String) -> Change {
+    fn change(&self, action: Action, kind: Kind, name: &str, reason: Reason) -> Change {
         Change {
             action,
             kind,
@@ -146,8 +149,6 @@ impl<'a> Planner<'a> {
             before: None,
             after: None,
             tags: TagChanges::default(),
-            update_host: false,
-            duplicate_of: None,
         }
     }
 
@@ -214,12 +215,8 @@ impl<'a> Planner<'a> {
             .unwrap_or_default();
         let resolution = match same_name.as_slice() {
             [] => {
-                let mut change = self.change(
-                    Action::Create,
-                    Kind::Host,
-                    &host.name,
-                    "not in the account".to_owned(),
-                );
+                let mut change =
+                    self.change(Action::Create, Kind::Host, &host.name, Reason::Missing);
                 change.after = Some(desired_host_state(host, self.stack(), None));
                 self.out.changes.push(change);
                 HostResolution::New
@@ -272,27 +269,25 @@ impl<'a> Planner<'a> {
         }
         let before = live_host_state(live);
         let after = desired_host_state(host, self.stack(), Some(&live.tags));
-        let mut change = self.change(Action::Update, Kind::Host, &host.name, String::new());
+        let mut change = self.change(
+            Action::Update,
+            Kind::Host,
+            &host.name,
+            Reason::CannotChangeInPlace,
+        );
         change.arn = Some(live.arn.clone());
 
         let mut fields = Vec::new();
-        let mut why = Vec::new();
         if live.provider_type != host.provider_type.as_str() {
-            fields.push("provider_type".to_owned());
-            why.push(format!(
-                "provider_type cannot change in place ({} → {})",
-                live.provider_type, host.provider_type
-            ));
+            fields.push(Field::ProviderType);
         }
         // UpdateHost treats an absent VpcConfiguration as "unchanged", so a
         // VPC can be changed in place but never removed.
         if live.vpc.is_some() && host.vpc.is_none() {
-            fields.push("vpc".to_owned());
-            why.push("a host's VPC configuration cannot be removed in place".to_owned());
+            fields.push(Field::Vpc);
         }
         if !fields.is_empty() {
             change.replace_fields = fields;
-            change.reason = why.join("; ");
             change.before = Some(before);
             change.after = Some(after);
             return if self.replace(change, &live.tags, host.protect == Some(true)) {
@@ -302,26 +297,25 @@ impl<'a> Planner<'a> {
             };
         }
 
-        let mut what = Vec::new();
+        let mut fields = Vec::new();
         if live.provider_endpoint != host.provider_endpoint {
-            what.push("provider_endpoint");
+            fields.push(Field::ProviderEndpoint);
         }
-        if before.vpc != after.vpc {
-            what.push("VPC configuration");
+        if before.vpc() != after.vpc() {
+            fields.push(Field::Vpc);
         }
-        change.update_host = !what.is_empty();
         change.tags = tag_changes(&after.tags, &live.tags);
         if !change.tags.is_empty() {
-            what.push("tags");
+            fields.push(Field::Tags);
         }
         change.before = Some(before);
         change.after = Some(after);
         if adopting {
             change.action = Action::Adopt;
-            change.reason = adopt_reason(&what);
+            change.reason = Reason::Adopt { fields };
             self.out.changes.push(change);
-        } else if !what.is_empty() {
-            change.reason = format!("{} differ from the file", what.join(", "));
+        } else if !fields.is_empty() {
+            change.reason = Reason::Differs { fields };
             self.out.changes.push(change);
         }
         HostResolution::Existing(live.arn.clone())
@@ -385,7 +379,7 @@ impl<'a> Planner<'a> {
                 Action::Create,
                 Kind::Connection,
                 &connection.name,
-                "not in the account".to_owned(),
+                Reason::Missing,
             );
             change.after = Some(wanted.state(desired_tags(
                 &connection.tags,
@@ -407,41 +401,23 @@ impl<'a> Planner<'a> {
         };
 
         let mut fields = Vec::new();
-        let mut why = Vec::new();
         if let Some(p) = &wanted.provider_type
             && &live.provider_type != p
         {
-            fields.push("provider_type".to_owned());
-            why.push(format!("provider_type {} → {p}", live.provider_type));
+            fields.push(Field::ProviderType);
         }
         let host_field = match connection.source {
-            ConnectionSource::HostArn(_) => "host_arn",
-            _ => "host",
+            ConnectionSource::HostArn(_) => Field::HostArn,
+            _ => Field::Host,
         };
-        if wanted.new_host {
-            fields.push(host_field.to_owned());
-            why.push(format!(
-                "its host {:?} is created anew by this plan",
-                wanted.host_name.as_deref().unwrap_or_default()
-            ));
-        } else {
-            let same_host = match (&live.host_arn, &wanted.host_arn) {
-                (None, None) => true,
-                (Some(a), Some(b)) => arn::same(a, b),
-                _ => false,
-            };
-            if !same_host {
-                fields.push(host_field.to_owned());
-                why.push(format!(
-                    "host {} → {}",
-                    live.host_arn.as_deref().unwrap_or("(none)"),
-                    wanted
-                        .host_arn
-                        .as_deref()
-                        .or(wanted.host_name.as_deref())
-                        .unwrap_or("(none)")
-                ));
-            }
+        let same_host = match (&live.host_arn, &wanted.host_arn) {
+            (None, None) => true,
+            (Some(a), Some(b)) => arn::same(a, b),
+            _ => false,
+        };
+        // A host created anew by this plan has no ARN yet: never the same.
+        if wanted.new_host || !same_host {
+            fields.push(host_field);
         }
         let desired = desired_tags(
             &connection.tags,
@@ -459,7 +435,7 @@ impl<'a> Planner<'a> {
             Action::Update,
             Kind::Connection,
             &connection.name,
-            String::new(),
+            Reason::CannotChangeInPlace,
         );
         change.arn = Some(live.arn.clone());
         change.before = Some(self.live_connection_state(live));
@@ -467,24 +443,21 @@ impl<'a> Planner<'a> {
 
         if !fields.is_empty() {
             change.replace_fields = fields;
-            change.reason = format!(
-                "a connection's provider and host cannot change in place: {}",
-                why.join("; ")
-            );
             self.replace(change, &live.tags, connection.protect == Some(true));
             return;
         }
         change.tags = tags;
+        let fields = if change.tags.is_empty() {
+            Vec::new()
+        } else {
+            vec![Field::Tags]
+        };
         if adopting {
             change.action = Action::Adopt;
-            change.reason = adopt_reason(if change.tags.is_empty() {
-                &[]
-            } else {
-                &["tags"]
-            });
+            change.reason = Reason::Adopt { fields };
             self.out.changes.push(change);
-        } else if !change.tags.is_empty() {
-            change.reason = "tags differ from the file".to_owned();
+        } else if !fields.is_empty() {
+            change.reason = Reason::Differs { fields };
             self.out.changes.push(change);
         }
     }
@@ -494,18 +467,17 @@ impl<'a> Planner<'a> {
     }
 
     fn live_connection_state(&self, live: &LiveConnection) -> State {
-        State {
-            provider_type: Some(live.provider_type.clone()),
-            host: live
-                .host_arn
-                .as_deref()
-                .and_then(|a| self.index.host(a))
-                .map(|h| h.name.clone()),
-            host_arn: live.host_arn.clone(),
-            status: Some(live.status.clone()),
-            tags: live.tags.clone(),
-            ..State::default()
-        }
+        State::tagged(live.tags.clone())
+            .with(Field::ProviderType, Some(&live.provider_type))
+            .with(
+                Field::Host,
+                live.host_arn
+                    .as_deref()
+                    .and_then(|a| self.index.host(a))
+                    .map(|h| &h.name),
+            )
+            .with(Field::HostArn, live.host_arn.as_ref())
+            .with_status(&live.status)
     }
 
     /// Managed resources the file no longer names are deleted, unless
@@ -549,7 +521,10 @@ impl<'a> Planner<'a> {
                 self.refuse(Refusal::protected(self.label, kind, name, arn, "deleted"));
                 continue;
             }
-            let mut change = self.change(Action::Delete, kind, name, removed_reason(stack));
+            let reason = Reason::NotInFile {
+                stack: stack.to_owned(),
+            };
+            let mut change = self.change(Action::Delete, kind, name, reason);
             change.arn = Some(arn.clone());
             change.before = Some(before);
             self.out.changes.push(change);
@@ -578,32 +553,23 @@ impl<'a> Planner<'a> {
                     .map(|c| c.name.as_str())
                     .collect();
                 if users.is_empty() {
-                    let mut change = self.change(
-                        Action::Delete,
-                        Kind::Host,
-                        &other.name,
-                        format!(
-                            "a second host named {:?} owned by this stack (overlapping applies \
-                             can each create one); {} is kept",
-                            other.name, kept.arn
-                        ),
-                    );
+                    let reason = Reason::ExtraCopy {
+                        kept: kept.arn.clone(),
+                    };
+                    let mut change = self.change(Action::Delete, Kind::Host, &other.name, reason);
                     change.arn = Some(other.arn.clone());
                     change.before = Some(live_host_state(other));
-                    change.duplicate_of = Some(kept.arn.clone());
                     changes.push(change);
                 } else {
                     warnings.push(Warning {
                         target: self.label.to_owned(),
                         kind: Kind::Host,
                         name: other.name.clone(),
-                        message: format!(
-                            "{} is a second copy of this host (the file's is {}); it stays while \
-                             connections use it: {}",
-                            other.arn,
-                            kept.arn,
-                            users.join(", ")
-                        ),
+                        warning: WarningKind::ExtraCopyInUse {
+                            copy: other.arn.clone(),
+                            kept: kept.arn.clone(),
+                            users: users.iter().map(|u| (*u).to_owned()).collect(),
+                        },
                     });
                 }
             }
@@ -672,7 +638,7 @@ impl<'a> Planner<'a> {
                         && matches!(c.action, Action::Create | Action::Replace)
                         && c.after
                             .as_ref()
-                            .and_then(|a| a.host_arn.as_deref())
+                            .and_then(|a| a.text(Field::HostArn))
                             .is_some_and(|a| arn::same(a, host_arn))
                 })
                 .map(|c| format!("{:?}", c.name))
@@ -705,7 +671,7 @@ impl<'a> Planner<'a> {
             .changes
             .iter()
             .filter(|c| matches!(c.action, Action::Delete | Action::Replace))
-            .filter(|c| c.duplicate_of.is_none())
+            .filter(|c| !matches!(c.reason, Reason::ExtraCopy { .. }))
             .count();
         if !self.opts.force
             && managed >= floor
@@ -724,29 +690,19 @@ impl<'a> Planner<'a> {
     fn warn_pending(&mut self) {
         let mut warnings = Vec::new();
         for change in &self.out.changes {
-            let message = match (change.kind, change.action) {
-                (Kind::Connection, Action::Create) => {
-                    "will be PENDING until someone completes the provider handshake in the AWS console \
-                     (Developer Tools > Settings > Connections > Update pending connection)"
-                        .to_owned()
-                }
-                (Kind::Connection, Action::Replace) => format!(
-                    "gets a new ARN and will be PENDING until someone completes the handshake in the \
-                     AWS console; every pipeline using {} breaks until it uses the new ARN",
-                    change.arn.as_deref().unwrap_or("the old ARN")
-                ),
-                (Kind::Host, Action::Create | Action::Replace) => {
-                    "will be PENDING until someone completes its setup in the AWS console \
-                     (Developer Tools > Settings > Connections > Hosts > Set up host)"
-                        .to_owned()
-                }
+            let warning = match (change.kind, change.action) {
+                (Kind::Connection, Action::Create) => WarningKind::PendingHandshake,
+                (Kind::Connection, Action::Replace) => WarningKind::NewArn {
+                    old: change.arn.clone(),
+                },
+                (Kind::Host, Action::Create | Action::Replace) => WarningKind::HostSetUp,
                 _ => continue,
             };
             warnings.push(Warning {
                 target: change.target.clone(),
                 kind: change.kind,
                 name: change.name.clone(),
-                message,
+                warning,
             });
         }
         self.out.warnings.extend(warnings);
@@ -791,28 +747,11 @@ struct Wanted {
 
 impl Wanted {
     fn state(&self, tags: Tags) -> State {
-        State {
-            provider_type: self.provider_type.clone(),
-            host: self.host_name.clone(),
-            host_arn: self.host_arn.clone(),
-            tags,
-            ..State::default()
-        }
+        State::tagged(tags)
+            .with(Field::ProviderType, self.provider_type.as_ref())
+            .with(Field::Host, self.host_name.as_ref())
+            .with(Field::HostArn, self.host_arn.as_ref())
     }
-}
-
-fn removed_reason(stack: &str) -> String {
-    format!("managed by stack {stack:?} but no longer in the file")
-}
-
-fn adopt_reason(what: &[&str]) -> String {
-    let mut reason =
-        "exists unmanaged and the file says `adopt: true`: the stack tag is added".to_owned();
-    let rest: Vec<&str> = what.iter().copied().filter(|w| *w != "tags").collect();
-    if !rest.is_empty() {
-        reason.push_str(&format!("; {} also updated", rest.join(", ")));
-    }
-    reason
 }
 
 /// The full tag set a resource should carry: its own tags (default tags
@@ -864,22 +803,16 @@ pub(crate) fn tag_changes(desired: &Tags, live: &Tags) -> TagChanges {
 }
 
 fn live_host_state(live: &LiveHost) -> State {
-    State {
-        provider_type: Some(live.provider_type.clone()),
-        provider_endpoint: Some(live.provider_endpoint.clone()),
-        vpc: live.vpc.as_ref().map(VpcState::from_vpc),
-        status: Some(live.status.clone()),
-        tags: live.tags.clone(),
-        ..State::default()
-    }
+    State::tagged(live.tags.clone())
+        .with(Field::ProviderType, Some(&live.provider_type))
+        .with(Field::ProviderEndpoint, Some(&live.provider_endpoint))
+        .with_vpc(live.vpc.as_ref().map(VpcState::from_vpc))
+        .with_status(&live.status)
 }
 
 fn desired_host_state(host: &spec::Host, stack: &str, live_tags: Option<&Tags>) -> State {
-    State {
-        provider_type: Some(host.provider_type.as_str().to_owned()),
-        provider_endpoint: Some(host.provider_endpoint.clone()),
-        vpc: host.vpc.as_ref().map(VpcState::from_vpc),
-        tags: desired_tags(&host.tags, stack, host.protect, live_tags),
-        ..State::default()
-    }
+    State::tagged(desired_tags(&host.tags, stack, host.protect, live_tags))
+        .with(Field::ProviderType, Some(host.provider_type.as_str()))
+        .with(Field::ProviderEndpoint, Some(&host.provider_endpoint))
+        .with_vpc(host.vpc.as_ref().map(VpcState::from_vpc))
 }

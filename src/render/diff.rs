@@ -7,12 +7,14 @@
 
 use similar::{Algorithm, DiffTag, capture_diff_slices};
 
-use crate::plan::{Change, State};
+use crate::plan::{Change, Field, State, Value};
 
-/// One flattened field. The derived order is display order: `rank` first.
+/// One flattened field. The derived order is display order: the field's,
+/// then its part's (`vpc.subnet_ids` after `vpc.vpc_id`), then the key.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-struct Field {
-    rank: u8,
+struct Entry {
+    field: Field,
+    part: u8,
     key: String,
     value: String,
 }
@@ -71,7 +73,7 @@ pub(super) fn field_diff(change: &Change) -> FieldDiff {
     let old = change.before.as_ref().map(fields).unwrap_or_default();
     let new = change.after.as_ref().map(fields).unwrap_or_default();
 
-    let mut changed: Vec<(Sign, &Field)> = Vec::new();
+    let mut changed: Vec<(Sign, &Entry)> = Vec::new();
     let mut unchanged = 0;
     for op in capture_diff_slices(Algorithm::Myers, &old, &new) {
         let (tag, old_range, new_range) = op.as_tag_tuple();
@@ -85,7 +87,9 @@ pub(super) fn field_diff(change: &Change) -> FieldDiff {
     }
     // A replace op lists all removals before all additions; regroup by field
     // so each old value sits right above its new one.
-    changed.sort_by(|(sa, a), (sb, b)| (a.rank, &a.key, sa).cmp(&(b.rank, &b.key, sb)));
+    changed.sort_by(|(sa, a), (sb, b)| {
+        (a.field, a.part, &a.key, sa).cmp(&(b.field, b.part, &b.key, sb))
+    });
 
     let lines = changed
         .iter()
@@ -99,7 +103,7 @@ pub(super) fn field_diff(change: &Change) -> FieldDiff {
                 sign,
                 key: field.key.clone(),
                 value: field.value.clone(),
-                forces_replacement: forces_replacement(change, &field.key)
+                forces_replacement: forces_replacement(change, field.field)
                     && (sign == Sign::Add || !has_new),
             }
         })
@@ -107,52 +111,60 @@ pub(super) fn field_diff(change: &Change) -> FieldDiff {
     FieldDiff { lines, unchanged }
 }
 
-/// Whether a change to `key` is one of the change's `replace_fields`. A
-/// connection's host is shown both by name and by ARN, and either spelling
-/// in `replace_fields` means the pair.
-fn forces_replacement(change: &Change, key: &str) -> bool {
-    change.replace_fields.iter().any(|f| {
-        f == key
-            || (matches!(f.as_str(), "host" | "host_arn") && matches!(key, "host" | "host_arn"))
-    })
+/// Whether a change to `field` is one of the change's `replace_fields`. A
+/// connection's host is shown both by name and by ARN, and either in
+/// `replace_fields` means the pair.
+fn forces_replacement(change: &Change, field: Field) -> bool {
+    let host = |f: Field| matches!(f, Field::Host | Field::HostArn);
+    change
+        .replace_fields
+        .iter()
+        .any(|f| *f == field || (host(*f) && host(field)))
 }
 
 /// A state as ordered `key = value` fields. `status` is left out: it is
 /// reported by AWS, not something a plan changes.
-fn fields(state: &State) -> Vec<Field> {
+fn fields(state: &State) -> Vec<Entry> {
     let mut out = Vec::new();
-    let mut push = |rank: u8, key: &str, value: String| {
-        out.push(Field {
-            rank,
+    let mut push = |field: Field, part: u8, key: &str, value: String| {
+        out.push(Entry {
+            field,
+            part,
             key: key.to_owned(),
             value,
         })
     };
-    if let Some(p) = &state.provider_type {
-        push(0, "provider_type", quote(p));
-    }
-    if let Some(h) = &state.host {
-        push(1, "host", quote(h));
-    }
-    match (&state.host_arn, &state.host) {
-        (Some(arn), _) => push(2, "host_arn", quote(arn)),
-        (None, Some(_)) => push(2, "host_arn", KNOWN_AFTER_APPLY.to_owned()),
-        (None, None) => {}
-    }
-    if let Some(e) = &state.provider_endpoint {
-        push(3, "provider_endpoint", quote(e));
-    }
-    if let Some(vpc) = &state.vpc {
-        push(4, "vpc.vpc_id", quote(&vpc.vpc_id));
-        push(5, "vpc.subnet_ids", list(&vpc.subnet_ids));
-        push(6, "vpc.security_group_ids", list(&vpc.security_group_ids));
-        if let Some(sha) = &vpc.tls_certificate_sha256 {
-            push(7, "vpc.tls_certificate_sha256", quote(sha));
+    for (field, value) in &state.fields {
+        match value {
+            Value::Text(text) => push(*field, 0, field.as_str(), quote(text)),
+            Value::Vpc(vpc) => {
+                push(*field, 0, "vpc.vpc_id", quote(&vpc.vpc_id));
+                push(*field, 1, "vpc.subnet_ids", list(&vpc.subnet_ids));
+                push(
+                    *field,
+                    2,
+                    "vpc.security_group_ids",
+                    list(&vpc.security_group_ids),
+                );
+                if let Some(sha) = &vpc.tls_certificate_sha256 {
+                    push(*field, 3, "vpc.tls_certificate_sha256", quote(sha));
+                }
+            }
         }
     }
-    for (k, v) in &state.tags {
-        push(8, &tag_key(k), quote(v));
+    // A host of the file not created yet: its ARN is known after apply.
+    if state.text(Field::Host).is_some() && state.text(Field::HostArn).is_none() {
+        push(
+            Field::HostArn,
+            0,
+            Field::HostArn.as_str(),
+            KNOWN_AFTER_APPLY.to_owned(),
+        );
     }
+    for (k, v) in &state.tags {
+        push(Field::Tags, 0, &tag_key(k), quote(v));
+    }
+    out.sort();
     out
 }
 
@@ -184,23 +196,21 @@ fn tag_key(key: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::plan::{Action, TagChanges, VpcState};
+    use crate::plan::{Action, Reason, TagChanges, VpcState};
     use crate::resource::Kind;
 
-    fn change(before: Option<State>, after: Option<State>, replace: &[&str]) -> Change {
+    fn change(before: Option<State>, after: Option<State>, replace: &[Field]) -> Change {
         Change {
             action: Action::Update,
             kind: Kind::Host,
             name: "h".to_owned(),
             target: "t".to_owned(),
             arn: None,
-            reason: String::new(),
-            replace_fields: replace.iter().map(|s| s.to_string()).collect(),
+            reason: Reason::CannotChangeInPlace,
+            replace_fields: replace.to_vec(),
             before,
             after,
             tags: TagChanges::default(),
-            update_host: false,
-            duplicate_of: None,
         }
     }
 
@@ -214,28 +224,23 @@ mod tests {
             .collect()
     }
 
+    fn vpc(subnets: &[&str]) -> VpcState {
+        VpcState {
+            vpc_id: "vpc-1".into(),
+            subnet_ids: subnets.iter().map(|s| (*s).to_owned()).collect(),
+            security_group_ids: vec!["sg-1".into()],
+            tls_certificate_sha256: None,
+        }
+    }
+
     #[test]
     fn old_and_new_values_of_a_field_sit_together_and_unchanged_ones_are_counted() {
-        let before = State {
-            provider_endpoint: Some("https://old".into()),
-            vpc: Some(VpcState {
-                vpc_id: "vpc-1".into(),
-                subnet_ids: vec!["subnet-a".into()],
-                security_group_ids: vec!["sg-1".into()],
-                tls_certificate_sha256: None,
-            }),
-            tags: [("a".into(), "1".into()), ("b".into(), "1".into())].into(),
-            ..State::default()
-        };
-        let mut after = before.clone();
-        after.provider_endpoint = Some("https://new".into());
-        after
-            .vpc
-            .as_mut()
-            .unwrap()
-            .subnet_ids
-            .push("subnet-b".into());
-        after.tags = [("b".into(), "2".into()), ("c".into(), "".into())].into();
+        let before = State::tagged([("a".into(), "1".into()), ("b".into(), "1".into())].into())
+            .with(Field::ProviderEndpoint, Some("https://old"))
+            .with_vpc(Some(vpc(&["subnet-a"])));
+        let after = State::tagged([("b".into(), "2".into()), ("c".into(), "".into())].into())
+            .with(Field::ProviderEndpoint, Some("https://new"))
+            .with_vpc(Some(vpc(&["subnet-a", "subnet-b"])));
 
         let diff = field_diff(&change(Some(before), Some(after), &[]));
         assert_eq!(
@@ -256,18 +261,14 @@ mod tests {
 
     #[test]
     fn the_field_forcing_a_replacement_is_marked_once() {
-        let before = State {
-            provider_type: Some("GitHubEnterpriseServer".into()),
-            host: Some("old".into()),
-            host_arn: Some("arn:old".into()),
-            ..State::default()
-        };
-        let after = State {
-            provider_type: Some("GitHubEnterpriseServer".into()),
-            host: Some("old".into()),
-            ..State::default()
-        };
-        let diff = field_diff(&change(Some(before), Some(after), &["host"]));
+        let before = State::default()
+            .with(Field::ProviderType, Some("GitHubEnterpriseServer"))
+            .with(Field::Host, Some("old"))
+            .with(Field::HostArn, Some("arn:old"));
+        let after = State::default()
+            .with(Field::ProviderType, Some("GitHubEnterpriseServer"))
+            .with(Field::Host, Some("old"));
+        let diff = field_diff(&change(Some(before), Some(after), &[Field::Host]));
         assert_eq!(
             rendered(&diff),
             [

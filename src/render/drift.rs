@@ -2,20 +2,123 @@
 
 use std::fmt::Write;
 
-use crate::drift::{Class, Report};
+use serde_json::json;
+
+use crate::drift::{About, Class, Finding, Report, Status};
+use crate::plan::{Action, Reason};
+use crate::resource::{Kind, STACK_TAG};
 
 use super::Format;
+use super::words;
 
 pub fn render_drift(report: &Report, format: Format) -> String {
     match format {
         Format::Json => {
-            let mut out = serde_json::to_string_pretty(report).expect("a report always serialises");
+            let mut out =
+                serde_json::to_string_pretty(&drift_json(report)).expect("JSON always serialises");
             out.push('\n');
             out
         }
         Format::Text => drift_text(report),
         Format::Markdown => drift_markdown(report),
     }
+}
+
+/// The report as the documented JSON (`format_version` "1"): each finding's
+/// detail in words, its ARN always present (null only for a missing one).
+fn drift_json(report: &Report) -> serde_json::Value {
+    let findings: Vec<serde_json::Value> = report
+        .findings
+        .iter()
+        .map(|f| {
+            json!({
+                "class": f.class,
+                "kind": f.kind,
+                "name": f.name,
+                "target": f.target,
+                "arn": f.arn,
+                "detail": detail(f),
+            })
+        })
+        .collect();
+    json!({
+        "format_version": report.format_version,
+        "targets": report.targets,
+        "findings": findings,
+        "summary": report.summary,
+        "fail_on": report.fail_on,
+        "drift": report.drift,
+    })
+}
+
+/// What a finding says, in words.
+pub fn detail(finding: &Finding) -> String {
+    let mut text = match &finding.about {
+        About::Change(change) => match (change.action, &change.reason) {
+            (Action::Create, _) => "in the file, but not in the account".to_owned(),
+            (Action::Delete, Reason::ExtraCopy { kept }) => format!(
+                "a second host named {:?} owned by this stack; {kept} is kept",
+                change.name
+            ),
+            (Action::Delete, _) => format!(
+                "carries the tag of stack {:?}, but the file does not name it",
+                change
+                    .before
+                    .as_ref()
+                    .and_then(|b| b.tags.get(STACK_TAG))
+                    .map(String::as_str)
+                    .unwrap_or_default()
+            ),
+            (Action::Adopt, _) => {
+                let mut text =
+                    "exists without an owner; the file adopts it, but apply has not run since"
+                        .to_owned();
+                let differences = words::differences(change);
+                if !differences.is_empty() {
+                    text.push_str(&format!(". {}", differences.join("; ")));
+                }
+                text
+            }
+            (Action::Update | Action::Replace, _) => words::differences(change).join("; "),
+        },
+        About::Refusal(refusal) => format!("{}; {}", refusal.message, refusal.hint),
+        About::Status(status) => status_words(status),
+        About::Unmanaged => "owned by no stack (no codestar-reconcile:stack tag)".to_owned(),
+    };
+    if let Some(status) = &finding.status {
+        text.push_str(&format!("; also {}", status_words(status)));
+    }
+    text
+}
+
+/// `status PENDING: waiting for someone to …`, with AWS's message if any.
+fn status_words(status: &Status) -> String {
+    let what = match (status.kind, status.status.as_str()) {
+        (Kind::Connection, "ERROR") => "the connection is in error",
+        (Kind::Host, "VPC_CONFIG_FAILED_INITIALIZATION") => {
+            "AWS could not set up its VPC configuration"
+        }
+        (Kind::Connection, "PENDING") => {
+            "waiting for someone to complete the handshake in the console (Developer Tools > \
+             Settings > Connections > Update pending connection)"
+        }
+        (Kind::Host, "PENDING") => {
+            "waiting for someone to set it up in the console (Developer Tools > Settings > \
+             Connections > Hosts > Set up host)"
+        }
+        (Kind::Host, "VPC_CONFIG_INITIALIZING") => {
+            "AWS is still setting up its VPC configuration; check again in a few minutes"
+        }
+        (Kind::Host, "VPC_CONFIG_DELETING") => {
+            "AWS is removing its VPC configuration (the host is being deleted)"
+        }
+        _ => "as AWS reports it",
+    };
+    let mut text = format!("status {}: {what}", status.status);
+    if let Some(message) = &status.message {
+        text.push_str(&format!(" ({message})"));
+    }
+    text
 }
 
 fn headline(report: &Report) -> String {
@@ -63,7 +166,7 @@ fn drift_text(report: &Report) -> String {
             if let Some(arn) = &f.arn {
                 writeln!(out, "    arn: {arn}").ok();
             }
-            writeln!(out, "    {}", f.detail).ok();
+            writeln!(out, "    {}", detail(f)).ok();
         }
     }
     out
@@ -99,7 +202,7 @@ fn drift_markdown(report: &Report) -> String {
             f.kind,
             cell(&f.name),
             cell(&f.target),
-            cell(&f.detail)
+            cell(&detail(f))
         )
         .ok();
     }

@@ -1,14 +1,43 @@
 //! The JSON view: the [`Plan`] value itself, so machines read exactly what
-//! the text and markdown views were made from.
+//! the text and markdown views were made from, with the words those views
+//! show beside each typed reason and warning: `reason` (words) and
+//! `reason_code` (the typed reason) on each change, `message` beside each
+//! warning's `warning`.
 
+use serde_json::Value;
+
+use super::words;
 use crate::plan::Plan;
 
-/// The plan as pretty-printed JSON (`format_version` "1"), ending in a
+/// The plan as pretty-printed JSON (`format_version` "2"), ending in a
 /// newline so it is a well-formed text file when redirected.
 pub fn plan_json(plan: &Plan) -> String {
     // A plan is strings, numbers and string-keyed maps: serialising it into
     // memory cannot fail.
-    let mut json = serde_json::to_string_pretty(plan).expect("a Plan always serialises");
+    let mut value = serde_json::to_value(plan).expect("a Plan always serialises");
+    if let Some(changes) = value["changes"].as_array_mut() {
+        for (json, change) in changes.iter_mut().zip(&plan.changes) {
+            if let Value::Object(fields) = json.take() {
+                // The words where the typed reason was, the code right after.
+                let mut worded = serde_json::Map::new();
+                for (key, field) in fields {
+                    if key == "reason" {
+                        worded.insert(key, Value::String(words::reason(change)));
+                        worded.insert("reason_code".to_owned(), field);
+                    } else {
+                        worded.insert(key, field);
+                    }
+                }
+                *json = Value::Object(worded);
+            }
+        }
+    }
+    if let Some(warnings) = value["warnings"].as_array_mut() {
+        for (json, warning) in warnings.iter_mut().zip(&plan.warnings) {
+            json["message"] = Value::String(words::warning(warning));
+        }
+    }
+    let mut json = serde_json::to_string_pretty(&value).expect("JSON always serialises");
     json.push('\n');
     json
 }
@@ -16,7 +45,21 @@ pub fn plan_json(plan: &Plan) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::render::fixtures;
+
+    /// A plan read back from [`plan_json`]'s output (the words are dropped: the
+    /// typed reasons say it all).
+    pub fn plan_from_json(text: &str) -> serde_json::Result<Plan> {
+        let mut value: Value = serde_json::from_str(text)?;
+        if let Some(changes) = value["changes"].as_array_mut() {
+            for json in changes {
+                let code = json["reason_code"].take();
+                json["reason"] = code;
+            }
+        }
+        serde_json::from_value(value)
+    }
+
+    use crate::plan::tests::fixtures;
 
     #[test]
     fn sample_plan_json() {
@@ -26,7 +69,7 @@ mod tests {
     #[test]
     fn json_round_trips_to_an_equal_plan() {
         let plan = fixtures::sample();
-        let back: Plan = serde_json::from_str(&plan_json(&plan)).expect("the JSON parses");
+        let back = plan_from_json(&plan_json(&plan)).expect("the JSON parses");
         assert_eq!(back, plan);
     }
 
@@ -34,7 +77,7 @@ mod tests {
     fn json_has_the_documented_keys() {
         let value: serde_json::Value =
             serde_json::from_str(&plan_json(&fixtures::sample())).unwrap();
-        assert_eq!(value["format_version"], "1");
+        assert_eq!(value["format_version"], "2");
         assert!(value["targets"].is_array());
         assert!(value["refusals"].is_array());
         for key in ["create", "update", "replace", "delete", "adopt"] {
@@ -44,7 +87,14 @@ mod tests {
         assert!(!changes.is_empty());
         for change in changes {
             for key in [
-                "action", "kind", "name", "target", "reason", "before", "after",
+                "action",
+                "kind",
+                "name",
+                "target",
+                "reason",
+                "reason_code",
+                "before",
+                "after",
             ] {
                 assert!(change.get(key).is_some(), "change.{key} in {change}");
             }

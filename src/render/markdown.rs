@@ -11,7 +11,8 @@
 use std::fmt::Write;
 
 use super::diff::field_diff;
-use super::{action_outcome, summary_counts};
+use super::summary_counts;
+use super::words::{self, action_outcome};
 use crate::plan::{Action, Change, Plan, Refusal, Warning};
 
 /// GitHub's limit on a comment body. We measure UTF-8 bytes, never fewer
@@ -92,10 +93,8 @@ impl Kept {
 
 impl<'a> Parts<'a> {
     fn of(plan: &'a Plan) -> Parts<'a> {
-        let (pending, other): (Vec<&Warning>, Vec<&Warning>) = plan
-            .warnings
-            .iter()
-            .partition(|w| w.message.contains("PENDING"));
+        let (pending, other): (Vec<&Warning>, Vec<&Warning>) =
+            plan.warnings.iter().partition(|w| w.warning.is_handshake());
         Parts {
             plan,
             refusals: plan.refusals.iter().map(refusal_item).collect(),
@@ -363,7 +362,7 @@ fn breaking_item(c: &Change) -> String {
         c.kind,
         code(&c.name),
         code(&c.target),
-        one_line(&c.reason)
+        one_line(&words::reason(c))
     )
 }
 
@@ -373,7 +372,7 @@ fn warning_item(w: &Warning) -> String {
         w.kind,
         code(&w.name),
         code(&w.target),
-        one_line(&w.message)
+        one_line(&words::warning(w))
     )
 }
 
@@ -389,7 +388,7 @@ fn table_row(c: &Change) -> String {
         c.kind,
         cell(&c.name),
         cell(&c.target),
-        cell(&c.reason)
+        cell(&words::reason(c))
     )
 }
 
@@ -490,7 +489,7 @@ fn one_line(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::render::fixtures;
+    use crate::plan::tests::fixtures;
 
     #[test]
     fn sample_plan_markdown() {

@@ -10,16 +10,14 @@ mod drift;
 mod json;
 mod markdown;
 mod text;
-
-#[cfg(test)]
-mod fixtures;
+pub mod words;
 
 use std::ffi::OsStr;
 use std::io::IsTerminal;
 
-use crate::plan::{Action, Plan, Summary};
+use crate::plan::{Plan, Summary};
 
-pub use drift::render_drift;
+pub use drift::{detail as finding_detail, render_drift};
 pub use json::plan_json;
 pub use markdown::{MARKDOWN_LIMIT, plan_markdown};
 pub use text::plan_text;
@@ -100,18 +98,6 @@ fn summary_counts(summary: &Summary) -> String {
     )
 }
 
-/// What the action does to the resource, as a past participle for sentences
-/// like "will be replaced".
-fn action_outcome(action: Action) -> &'static str {
-    match action {
-        Action::Create => "created",
-        Action::Update => "updated in place",
-        Action::Replace => "replaced (deleted, then created with a new ARN)",
-        Action::Delete => "deleted",
-        Action::Adopt => "adopted (taken over by this stack)",
-    }
-}
-
 /// Whether the plan spans several targets, in which case every line that
 /// names a resource also names its target.
 fn several_targets(plan: &Plan) -> bool {
@@ -121,6 +107,7 @@ fn several_targets(plan: &Plan) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::plan::tests::fixtures;
     use clap::ValueEnum;
 
     #[test]

@@ -6,7 +6,8 @@ use std::fmt::Write;
 use anstyle::{AnsiColor, Style as Ansi};
 
 use super::diff::{FieldDiff, Sign, field_diff};
-use super::{Style, action_outcome, several_targets, summary_counts};
+use super::words::{self, action_outcome};
+use super::{Style, several_targets, summary_counts};
 use crate::plan::{Action, Change, Plan, TargetSummary};
 
 /// Printed above the changes so nobody has to guess what `=` means.
@@ -103,7 +104,7 @@ pub fn plan_text(plan: &Plan, style: Style) -> String {
     if !plan.warnings.is_empty() {
         let _ = writeln!(out, "{}", p.bold(&p.fg(AnsiColor::Yellow, "Warnings:")));
         for w in &plan.warnings {
-            let mut line = format!("{} {:?} {}", w.kind, w.name, w.message);
+            let mut line = format!("{} {:?} {}", w.kind, w.name, words::warning(w));
             if several_targets(plan) {
                 line = format!("[{}] {line}", w.target);
             }
@@ -181,7 +182,7 @@ fn write_change(out: &mut String, p: &Painter, change: &Change) {
         out,
         "{}",
         wrap(
-            &change.reason,
+            &words::reason(change),
             &format!("{BODY}reason: "),
             &format!("{BODY}        ")
         )
@@ -251,7 +252,7 @@ fn wrap(text: &str, first: &str, rest: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::render::fixtures;
+    use crate::plan::tests::fixtures;
 
     const PLAIN: Style = Style { color: false };
 

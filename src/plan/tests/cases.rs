@@ -1,7 +1,9 @@
 //! One test per planner rule.
 
 use crate::live::LiveHost;
-use crate::plan::{Action, Guard, Options, TagChanges, certificate_fingerprint};
+use crate::plan::{
+    Action, Field, Guard, Options, Reason, TagChanges, WarningKind, certificate_fingerprint,
+};
 use crate::resource::{Kind, PROTECT_TAG, ProviderType, STACK_TAG};
 use crate::spec::Safety;
 
@@ -43,19 +45,23 @@ fn resources_missing_from_the_account_are_created_with_the_ownership_tags() {
         "own tags plus the stack tag"
     );
     assert_eq!(
-        after.provider_endpoint.as_deref(),
+        after.text(Field::ProviderEndpoint),
         Some("https://ghes.example.com")
     );
     assert_eq!(
-        after.provider_type.as_deref(),
+        after.text(Field::ProviderType),
         Some("GitHubEnterpriseServer")
     );
 
     let apps = p.changes[1].after.as_ref().unwrap();
-    assert_eq!(apps.host.as_deref(), Some("ghes"));
-    assert_eq!(apps.host_arn, None, "the host's ARN is known only at apply");
+    assert_eq!(apps.text(Field::Host), Some("ghes"));
     assert_eq!(
-        apps.provider_type.as_deref(),
+        apps.text(Field::HostArn),
+        None,
+        "the host's ARN is known only at apply"
+    );
+    assert_eq!(
+        apps.text(Field::ProviderType),
         Some("GitHubEnterpriseServer")
     );
 
@@ -65,7 +71,7 @@ fn resources_missing_from_the_account_are_created_with_the_ownership_tags() {
         tags(&[(PROTECT_TAG, "true"), (STACK_TAG, STACK)]),
         "protect: true writes the protect tag"
     );
-    assert_eq!(main.provider_type.as_deref(), Some("GitHub"));
+    assert_eq!(main.text(Field::ProviderType), Some("GitHub"));
 }
 
 #[test]
@@ -152,8 +158,16 @@ fn tag_diff_lists_exactly_the_keys_to_add_change_and_remove() {
     };
     for change in &p.changes {
         assert_eq!(change.tags, expected, "{}", change.name);
-        assert_eq!(change.reason, "tags differ from the file");
-        assert!(!change.update_host, "tags alone do not call UpdateHost");
+        assert_eq!(
+            change.reason,
+            Reason::Differs {
+                fields: vec![Field::Tags]
+            }
+        );
+        assert!(
+            !change.updates_fields(),
+            "tags alone do not call UpdateHost"
+        );
         assert!(change.replace_fields.is_empty());
     }
     assert_eq!(p.changes[0].arn.as_deref(), Some(host_arn("ghes").as_str()));
@@ -251,16 +265,21 @@ fn a_new_endpoint_updates_the_host_in_place() {
     assert!(p.refusals.is_empty(), "{:#?}", p.refusals);
     let c = only_change(&p);
     assert_eq!((c.action, c.kind), (Update, Host));
-    assert!(c.update_host);
+    assert!(c.updates_fields());
     assert!(c.replace_fields.is_empty());
     assert_eq!(c.tags.add, tags(&[("env", "prod")]));
-    assert_eq!(c.reason, "provider_endpoint, tags differ from the file");
     assert_eq!(
-        c.before.as_ref().unwrap().provider_endpoint.as_deref(),
+        c.reason,
+        Reason::Differs {
+            fields: vec![Field::ProviderEndpoint, Field::Tags]
+        }
+    );
+    assert_eq!(
+        c.before.as_ref().unwrap().text(Field::ProviderEndpoint),
         Some("https://old.example.com")
     );
     assert_eq!(
-        c.after.as_ref().unwrap().provider_endpoint.as_deref(),
+        c.after.as_ref().unwrap().text(Field::ProviderEndpoint),
         Some("https://ghes.example.com")
     );
     assert!(p.warnings.is_empty());
@@ -329,11 +348,16 @@ fn a_vpc_change_updates_the_host_in_place() {
     assert!(p.refusals.is_empty(), "{:#?}", p.refusals);
     let c = only_change(&p);
     assert_eq!((c.action, c.kind), (Update, Host));
-    assert!(c.update_host);
+    assert!(c.updates_fields());
     assert!(c.tags.is_empty());
-    assert_eq!(c.reason, "VPC configuration differ from the file");
     assert_eq!(
-        c.after.as_ref().unwrap().vpc.as_ref().unwrap().subnet_ids,
+        c.reason,
+        Reason::Differs {
+            fields: vec![Field::Vpc]
+        }
+    );
+    assert_eq!(
+        c.after.as_ref().unwrap().vpc().unwrap().subnet_ids,
         ["subnet-a", "subnet-c"]
     );
 }
@@ -350,9 +374,9 @@ fn a_new_certificate_updates_the_host_and_shows_only_fingerprints() {
     );
     let p = plan(&t, &live);
     let c = only_change(&p);
-    assert_eq!((c.action, c.update_host), (Update, true));
-    let before = c.before.as_ref().unwrap().vpc.as_ref().unwrap();
-    let after = c.after.as_ref().unwrap().vpc.as_ref().unwrap();
+    assert_eq!((c.action, c.updates_fields()), (Update, true));
+    let before = c.before.as_ref().unwrap().vpc().unwrap();
+    let after = c.after.as_ref().unwrap().vpc().unwrap();
     assert_eq!(
         before.tls_certificate_sha256.as_deref(),
         Some(certificate_fingerprint(PEM_A).as_str())
@@ -373,8 +397,8 @@ fn adding_a_vpc_to_a_host_updates_it_in_place() {
     let t = target(vec![vpc_host(vpc(&["subnet-a"], &["sg-1"], None))], vec![]);
     let p = plan(&t, &snapshot(vec![live_host("ghes")], vec![]));
     let c = only_change(&p);
-    assert_eq!((c.action, c.update_host), (Update, true));
-    assert_eq!(c.before.as_ref().unwrap().vpc, None);
+    assert_eq!((c.action, c.updates_fields()), (Update, true));
+    assert_eq!(c.before.as_ref().unwrap().vpc(), None);
 }
 
 #[test]
@@ -391,13 +415,16 @@ fn a_host_provider_change_is_a_replacement_when_allowed() {
     assert!(p.refusals.is_empty(), "{:#?}", p.refusals);
     let c = only_change(&p);
     assert_eq!((c.action, c.kind, c.name.as_str()), (Replace, Host, "ghes"));
-    assert_eq!(c.replace_fields, ["provider_type"]);
+    assert_eq!(c.replace_fields, [Field::ProviderType]);
+    assert_eq!(c.reason, Reason::CannotChangeInPlace);
     assert_eq!(c.arn.as_deref(), Some(host_arn("ghes").as_str()));
-    assert!(
-        c.reason
-            .contains("GitHubEnterpriseServer → GitLabSelfManaged"),
-        "{}",
-        c.reason
+    assert_eq!(
+        c.before.as_ref().unwrap().text(Field::ProviderType),
+        Some("GitHubEnterpriseServer")
+    );
+    assert_eq!(
+        c.after.as_ref().unwrap().text(Field::ProviderType),
+        Some("GitLabSelfManaged")
     );
     assert_eq!(
         p.warnings
@@ -439,8 +466,8 @@ fn a_connection_provider_change_is_a_replacement_when_allowed_and_refused_otherw
     let p = plan_with(&t, &live, allow_replace());
     let c = only_change(&p);
     assert_eq!((c.action, c.kind), (Replace, Conn));
-    assert_eq!(c.replace_fields, ["provider_type"]);
-    assert!(c.reason.contains("GitHub → GitLab"), "{}", c.reason);
+    assert_eq!(c.replace_fields, [Field::ProviderType]);
+    assert_eq!(c.reason, Reason::CannotChangeInPlace);
     assert!(p.refusals.is_empty());
 
     let p = plan(&t, &live);
@@ -457,7 +484,7 @@ fn a_connection_moved_to_another_host_arn_is_replaced() {
     let p = plan_with(&t, &live, allow_replace());
     let c = only_change(&p);
     assert_eq!(c.action, Replace);
-    assert_eq!(c.replace_fields, ["host_arn"]);
+    assert_eq!(c.replace_fields, [Field::HostArn]);
     assert!(p.refusals.is_empty(), "{:#?}", p.refusals);
 }
 
@@ -504,7 +531,7 @@ fn only_tags_of_a_connection_update_in_place() {
     let p = plan(&t, &live);
     let c = only_change(&p);
     assert_eq!((c.action, c.kind), (Update, Conn));
-    assert!(c.replace_fields.is_empty() && !c.update_host);
+    assert!(c.replace_fields.is_empty() && !c.updates_fields());
     assert_eq!(c.tags.add, tags(&[("env", "prod")]));
 }
 
@@ -525,11 +552,12 @@ fn an_existing_connection_whose_host_is_created_anew_is_replaced() {
     let live = snapshot(vec![], vec![live_connection_on("c", &gone)]);
     let p = plan_with(&t, &live, allow_replace());
     assert_eq!(actions(&p), [(Create, Host, "ghes"), (Replace, Conn, "c")]);
-    assert_eq!(p.changes[1].replace_fields, ["host"]);
-    assert!(
-        p.changes[1].reason.contains("\"ghes\" is created anew"),
-        "{}",
-        p.changes[1].reason
+    assert_eq!(p.changes[1].replace_fields, [Field::Host]);
+    let after = p.changes[1].after.as_ref().unwrap();
+    assert_eq!(
+        (after.text(Field::Host), after.text(Field::HostArn)),
+        (Some("ghes"), None),
+        "the new host's ARN is known after apply"
     );
 
     let p = plan(&t, &live);
@@ -551,9 +579,9 @@ fn a_connection_whose_host_is_replaced_is_replaced_too() {
     let p = plan_with(&t, &live, allow_replace());
     assert_eq!(actions(&p), [(Replace, Host, "ghes"), (Replace, Conn, "c")]);
     let c = &p.changes[1];
-    assert_eq!(c.replace_fields, ["provider_type", "host"]);
+    assert_eq!(c.replace_fields, [Field::ProviderType, Field::Host]);
     assert_eq!(
-        c.after.as_ref().unwrap().provider_type.as_deref(),
+        c.after.as_ref().unwrap().text(Field::ProviderType),
         Some("GitLabSelfManaged")
     );
     assert!(
@@ -748,13 +776,14 @@ fn adopt_takes_over_an_unmanaged_resource_with_the_stack_tag_and_fixes() {
     assert_eq!(actions(&p), [(Adopt, Host, "h"), (Adopt, Conn, "c")]);
 
     let h = &p.changes[0];
-    assert!(h.update_host);
+    assert!(h.updates_fields());
     assert_eq!(h.tags.add, tags(&[("env", "prod"), (STACK_TAG, STACK)]));
     assert!(h.tags.remove.is_empty(), "the aws: tag stays");
-    assert!(
-        h.reason.contains("provider_endpoint also updated"),
-        "{}",
-        h.reason
+    assert_eq!(
+        h.reason,
+        Reason::Adopt {
+            fields: vec![Field::ProviderEndpoint, Field::Tags]
+        }
     );
 
     let c = &p.changes[1];
@@ -766,7 +795,7 @@ fn adopt_takes_over_an_unmanaged_resource_with_the_stack_tag_and_fixes() {
             remove: vec!["owner".to_owned()],
         }
     );
-    assert!(!c.update_host);
+    assert!(!c.updates_fields());
     assert!(
         p.warnings.is_empty(),
         "adoption keeps the ARN: nothing goes PENDING"
@@ -827,7 +856,12 @@ fn extra_copies_of_a_host_this_stack_owns_are_deleted_keeping_one() {
         (change.action, change.kind, change.arn.as_deref()),
         (Delete, Host, Some(high.arn.as_str()))
     );
-    assert_eq!(change.duplicate_of.as_deref(), Some(low.arn.as_str()));
+    assert_eq!(
+        change.reason,
+        Reason::ExtraCopy {
+            kept: low.arn.clone()
+        }
+    );
     assert!(p.refusals.is_empty(), "{:#?}", p.refusals);
 
     // An AVAILABLE copy (someone finished its set-up) wins over a lower ARN.
@@ -861,12 +895,14 @@ fn the_copy_the_first_connection_uses_is_kept_and_the_file_connects_to_it() {
     let p = plan(&t, &live);
     let change = only_change(&p);
     assert_eq!(
+        (change.action, change.arn.as_deref(), &change.reason),
         (
-            change.action,
-            change.arn.as_deref(),
-            change.duplicate_of.as_deref()
+            Delete,
+            Some(low.arn.as_str()),
+            &Reason::ExtraCopy {
+                kept: high.arn.clone()
+            }
         ),
-        (Delete, Some(low.arn.as_str()), Some(high.arn.as_str())),
         "the connections stay where they are; the unused copy goes"
     );
 }
@@ -899,9 +935,13 @@ fn an_extra_copy_a_connection_still_uses_stays_and_is_named_in_a_warning() {
     );
     assert_eq!(guards(&p), vec![(Guard::Protected, Some("z"))]);
     assert!(
-        p.warnings
-            .iter()
-            .any(|w| w.name == "ghes" && w.message.contains(&high.arn) && w.message.contains('z')),
+        p.warnings.iter().any(|w| w.name == "ghes"
+            && w.warning
+                == WarningKind::ExtraCopyInUse {
+                    copy: high.arn.clone(),
+                    kept: low.arn.clone(),
+                    users: vec!["z".to_owned()]
+                }),
         "{:#?}",
         p.warnings
     );
@@ -928,7 +968,11 @@ fn deleting_extra_copies_is_not_a_mass_delete_nor_stopped_by_protection() {
         },
     );
     assert_eq!(p.changes.len(), 5, "{:#?}", p.changes);
-    assert!(p.changes.iter().all(|c| c.duplicate_of.is_some()));
+    assert!(
+        p.changes
+            .iter()
+            .all(|c| matches!(c.reason, Reason::ExtraCopy { .. }))
+    );
     assert!(p.refusals.is_empty(), "{:#?}", p.refusals);
 }
 
@@ -1245,14 +1289,16 @@ fn every_create_and_replace_warns_and_nothing_else_does() {
         [(Conn, "moved"), (Conn, "new-conn"), (Host, "new-host")]
     );
     for w in &p.warnings {
-        assert!(w.message.contains("PENDING"), "{}", w.message);
+        assert!(w.warning.is_handshake(), "{w:?}");
         assert_eq!(w.target, LABEL);
     }
     let moved = p.warnings.iter().find(|w| w.name == "moved").unwrap();
-    assert!(
-        moved.message.contains(&connection_arn("moved")),
-        "a replacement names the ARN pipelines must stop using: {}",
-        moved.message
+    assert_eq!(
+        moved.warning,
+        WarningKind::NewArn {
+            old: Some(connection_arn("moved"))
+        },
+        "a replacement names the ARN pipelines must stop using"
     );
 }
 

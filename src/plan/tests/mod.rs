@@ -3,4 +3,5 @@
 
 pub(crate) mod builders;
 mod cases;
+pub(crate) mod fixtures;
 mod props;

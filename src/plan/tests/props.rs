@@ -9,7 +9,7 @@ use proptest::strategy::ValueTree;
 use proptest::test_runner::TestRunner;
 
 use crate::live::{LiveConnection, LiveHost, Ownership, Snapshot, is_protected, ownership};
-use crate::plan::{Action, Change, Guard, Options, TargetPlan, plan_target};
+use crate::plan::{Action, Change, Field, Guard, Options, Reason, TargetPlan, plan_target};
 use crate::resource::{Kind, PROTECT_TAG, ProviderType, STACK_TAG, Tags, arn, is_aws_tag};
 use crate::spec::{Connection, ConnectionSource, Host, Target, Vpc};
 
@@ -399,7 +399,7 @@ fn check_plan(target: &Target, live: &Snapshot, plan: &TargetPlan) -> Result<(),
         // delete of a resource the file names: an extra copy of a host the
         // file has, every copy this stack's, one of them kept (the kept one
         // is the protected resource; the others are duplicates).
-        if let Some(kept) = &change.duplicate_of {
+        if let Reason::ExtraCopy { kept } = &change.reason {
             let arn_ = change.arn.as_ref().expect("a delete names its ARN");
             prop_assert!(
                 change.action == Action::Delete && change.kind == Kind::Host,
@@ -546,7 +546,7 @@ fn check_plan(target: &Target, live: &Snapshot, plan: &TargetPlan) -> Result<(),
                 && matches!(c.action, Action::Create | Action::Replace)
                 && c.after
                     .as_ref()
-                    .and_then(|a| a.host_arn.as_deref())
+                    .and_then(|a| a.text(Field::HostArn))
                     .is_some_and(|a| arn::same(a, host_arn))
         });
         if stays || arrives {
@@ -631,7 +631,7 @@ proptest! {
         let first = plan_target(&t, &live, LABEL, &Options::default());
         let mut next = live.clone();
         for change in first.changes.iter().filter(|c| matches!(c.action, Action::Update | Action::Adopt)) {
-            if change.update_host {
+            if change.updates_fields() {
                 continue;
             }
             let arn = change.arn.as_deref().unwrap();
@@ -653,7 +653,7 @@ proptest! {
                 c.kind == change.kind
                     && c.arn == change.arn
                     && matches!(c.action, Action::Update | Action::Adopt)
-                    && !c.update_host
+                    && !c.updates_fields()
             });
             prop_assert!(!again, "still to change after its tags were applied: {:#?}", change);
         }
@@ -673,7 +673,7 @@ fn the_generators_reach_every_action_and_guard() {
         let (t, live, opts) = strategy.new_tree(&mut runner).unwrap().current();
         let plan = plan_target(&t, &live, LABEL, &opts);
         actions.extend(plan.changes.iter().map(|c| c.action));
-        update_host |= plan.changes.iter().any(|c| c.update_host);
+        update_host |= plan.changes.iter().any(|c| c.updates_fields());
         for r in plan.refusals {
             if !guards.contains(&r.guard) {
                 guards.push(r.guard);

@@ -2,7 +2,8 @@
 //! tag adds/changes/removes, warnings, refusals and two targets.
 
 use crate::plan::{
-    Action, Change, Plan, Refusal, State, TagChanges, TargetPlan, TargetSummary, VpcState, Warning,
+    Action, Change, Field, Plan, Reason, Refusal, State, TagChanges, TargetPlan, TargetSummary,
+    VpcState, Warning, WarningKind,
 };
 use crate::resource::{Kind, PROTECT_TAG, STACK_TAG, Tags};
 use crate::spec::Vpc;
@@ -34,44 +35,39 @@ fn arn(region: &str, resource: &str) -> String {
     format!("arn:aws:codestar-connections:{region}:{ACCOUNT}:{resource}")
 }
 
-fn change(action: Action, kind: Kind, name: &str, target: &str, reason: &str) -> Change {
+fn change(action: Action, kind: Kind, name: &str, target: &str, reason: Reason) -> Change {
     Change {
         action,
         kind,
         name: name.to_owned(),
         target: target.to_owned(),
         arn: None,
-        reason: reason.to_owned(),
+        reason,
         replace_fields: Vec::new(),
         before: None,
         after: None,
         tags: TagChanges::default(),
-        update_host: false,
-        duplicate_of: None,
     }
 }
 
 fn connection(provider: &str, tags: Tags) -> State {
-    State {
-        provider_type: Some(provider.to_owned()),
-        tags,
-        ..State::default()
-    }
+    State::tagged(tags).with(Field::ProviderType, Some(provider))
 }
 
-fn pending(target: &str, kind: Kind, name: &str, message: &str) -> Warning {
+fn pending(target: &str, kind: Kind, name: &str, warning: WarningKind) -> Warning {
     Warning {
         target: target.to_owned(),
         kind,
         name: name.to_owned(),
-        message: message.to_owned(),
+        warning,
     }
 }
 
-const CONNECTION_PENDING: &str = "will be PENDING until someone completes the provider handshake \
-     in the AWS console (Developer Tools > Settings > Connections > Update pending connection)";
-const HOST_PENDING: &str = "will be PENDING until someone completes its setup in the AWS console \
-     (Developer Tools > Settings > Connections > Hosts > Set up host)";
+fn not_in_file() -> Reason {
+    Reason::NotInFile {
+        stack: "platform-prod".to_owned(),
+    }
+}
 
 /// Two targets; every action; a replacement forced by a new host; a host
 /// whose endpoint, VPC, certificate and tags change; refusals and warnings.
@@ -91,15 +87,17 @@ pub fn sample() -> Plan {
         Kind::Host,
         "ghes-next",
         PROD,
-        "not in the account",
+        Reason::Missing,
     );
-    c.after = Some(State {
-        provider_type: Some("GitHubEnterpriseServer".to_owned()),
-        provider_endpoint: Some("https://ghes-next.example.com".to_owned()),
-        vpc: Some(VpcState::from_vpc(&ghes_next_vpc)),
-        tags: owned(&[("team", "platform")]),
-        ..State::default()
-    });
+    c.after = Some(
+        State::tagged(owned(&[("team", "platform")]))
+            .with(Field::ProviderType, Some("GitHubEnterpriseServer"))
+            .with(
+                Field::ProviderEndpoint,
+                Some("https://ghes-next.example.com"),
+            )
+            .with_vpc(Some(VpcState::from_vpc(&ghes_next_vpc))),
+    );
     prod.push(c);
 
     let mut c = change(
@@ -107,30 +105,29 @@ pub fn sample() -> Plan {
         Kind::Host,
         "ghes-prod",
         PROD,
-        "provider_endpoint, VPC configuration, tags differ from the file",
+        Reason::Differs {
+            fields: vec![Field::ProviderEndpoint, Field::Vpc, Field::Tags],
+        },
     );
     c.arn = Some(ghes_prod_arn.clone());
-    c.update_host = true;
-    let before = State {
-        provider_type: Some("GitHubEnterpriseServer".to_owned()),
-        provider_endpoint: Some("https://ghes.example.com".to_owned()),
-        vpc: Some(VpcState {
-            vpc_id: "vpc-0abc1234def567890".to_owned(),
-            subnet_ids: vec!["subnet-0a1b2c3d".to_owned()],
-            security_group_ids: vec!["sg-0a1b2c3d".to_owned()],
-            tls_certificate_sha256: Some("1f".repeat(32)),
-        }),
-        status: Some("AVAILABLE".to_owned()),
-        tags: owned(&[("team", "platform"), ("env", "prod")]),
-        ..State::default()
+    let vpc_before = VpcState {
+        vpc_id: "vpc-0abc1234def567890".to_owned(),
+        subnet_ids: vec!["subnet-0a1b2c3d".to_owned()],
+        security_group_ids: vec!["sg-0a1b2c3d".to_owned()],
+        tls_certificate_sha256: Some("1f".repeat(32)),
     };
-    let mut after = before.clone();
-    after.status = None;
-    after.provider_endpoint = Some("https://git.example.com".to_owned());
-    let vpc = after.vpc.as_mut().expect("set above");
-    vpc.subnet_ids.push("subnet-0e5f6a7b".to_owned());
-    vpc.tls_certificate_sha256 = Some("9a".repeat(32));
-    after.tags = owned(&[("team", "platform"), ("env", "production")]);
+    let mut vpc_after = vpc_before.clone();
+    vpc_after.subnet_ids.push("subnet-0e5f6a7b".to_owned());
+    vpc_after.tls_certificate_sha256 = Some("9a".repeat(32));
+    let before = State::tagged(owned(&[("team", "platform"), ("env", "prod")]))
+        .with(Field::ProviderType, Some("GitHubEnterpriseServer"))
+        .with(Field::ProviderEndpoint, Some("https://ghes.example.com"))
+        .with_vpc(Some(vpc_before))
+        .with_status("AVAILABLE");
+    let after = State::tagged(owned(&[("team", "platform"), ("env", "production")]))
+        .with(Field::ProviderType, Some("GitHubEnterpriseServer"))
+        .with(Field::ProviderEndpoint, Some("https://git.example.com"))
+        .with_vpc(Some(vpc_after));
     c.tags.change = tags(&[("env", "production")]);
     c.before = Some(before);
     c.after = Some(after);
@@ -141,16 +138,16 @@ pub fn sample() -> Plan {
         Kind::Connection,
         "bitbucket-legacy",
         PROD,
-        "exists unmanaged and the file says `adopt: true`: the stack tag is added",
+        Reason::Adopt {
+            fields: vec![Field::Tags],
+        },
     );
     c.arn = Some(arn(
         "eu-west-1",
         "connection/5d2c9f4e-1111-4a6b-9c3d-7e8f9a0b1c2d",
     ));
-    c.before = Some(State {
-        status: Some("AVAILABLE".to_owned()),
-        ..connection("Bitbucket", tags(&[("team", "platform")]))
-    });
+    c.before =
+        Some(connection("Bitbucket", tags(&[("team", "platform")])).with_status("AVAILABLE"));
     c.after = Some(connection("Bitbucket", owned(&[("team", "platform")])));
     c.tags.add = tags(&[(STACK_TAG, "platform-prod")]);
     prod.push(c);
@@ -160,24 +157,23 @@ pub fn sample() -> Plan {
         Kind::Connection,
         "ghes-apps",
         PROD,
-        "a connection's provider and host cannot change in place: \
-         its host \"ghes-next\" is created anew by this plan",
+        Reason::CannotChangeInPlace,
     );
     c.arn = Some(arn(
         "eu-west-1",
         "connection/0f9e8d7c-2222-4b5a-8c9d-0e1f2a3b4c5d",
     ));
-    c.replace_fields = vec!["host".to_owned()];
-    c.before = Some(State {
-        host: Some("ghes-prod".to_owned()),
-        host_arn: Some(ghes_prod_arn.clone()),
-        status: Some("AVAILABLE".to_owned()),
-        ..connection("GitHubEnterpriseServer", owned(&[("team", "apps")]))
-    });
-    c.after = Some(State {
-        host: Some("ghes-next".to_owned()),
-        ..connection("GitHubEnterpriseServer", owned(&[("team", "apps")]))
-    });
+    c.replace_fields = vec![Field::Host];
+    c.before = Some(
+        connection("GitHubEnterpriseServer", owned(&[("team", "apps")]))
+            .with(Field::Host, Some("ghes-prod"))
+            .with(Field::HostArn, Some(&ghes_prod_arn))
+            .with_status("AVAILABLE"),
+    );
+    c.after = Some(
+        connection("GitHubEnterpriseServer", owned(&[("team", "apps")]))
+            .with(Field::Host, Some("ghes-next")),
+    );
     prod.push(c);
 
     let mut c = change(
@@ -185,7 +181,7 @@ pub fn sample() -> Plan {
         Kind::Connection,
         "github-main",
         PROD,
-        "not in the account",
+        Reason::Missing,
     );
     c.after = Some(connection(
         "GitHub",
@@ -198,19 +194,21 @@ pub fn sample() -> Plan {
         Kind::Connection,
         "gitlab-docs",
         PROD,
-        "tags differ from the file",
+        Reason::Differs {
+            fields: vec![Field::Tags],
+        },
     );
     c.arn = Some(arn(
         "eu-west-1",
         "connection/7a6b5c4d-3333-4e2f-9a1b-2c3d4e5f6a7b",
     ));
-    c.before = Some(State {
-        status: Some("AVAILABLE".to_owned()),
-        ..connection(
+    c.before = Some(
+        connection(
             "GitLab",
             owned(&[("team", "docs"), ("cost center", "42"), ("obsolete", "yes")]),
         )
-    });
+        .with_status("AVAILABLE"),
+    );
     c.after = Some(connection(
         "GitLab",
         owned(&[
@@ -231,16 +229,14 @@ pub fn sample() -> Plan {
         Kind::Connection,
         "old-bitbucket",
         PROD,
-        "managed by stack \"platform-prod\" but no longer in the file",
+        not_in_file(),
     );
     c.arn = Some(arn(
         "eu-west-1",
         "connection/1b2c3d4e-4444-4f5a-8b6c-7d8e9f0a1b2c",
     ));
-    c.before = Some(State {
-        status: Some("AVAILABLE".to_owned()),
-        ..connection("Bitbucket", owned(&[("team", "platform")]))
-    });
+    c.before =
+        Some(connection("Bitbucket", owned(&[("team", "platform")])).with_status("AVAILABLE"));
     prod.push(c);
 
     let prod_plan = TargetPlan {
@@ -267,17 +263,24 @@ pub fn sample() -> Plan {
             ),
         ],
         warnings: vec![
-            pending(PROD, Kind::Host, "ghes-next", HOST_PENDING),
+            pending(PROD, Kind::Host, "ghes-next", WarningKind::HostSetUp),
             pending(
                 PROD,
                 Kind::Connection,
                 "ghes-apps",
-                "gets a new ARN and will be PENDING until someone completes the handshake \
-                 in the AWS console; every pipeline using \
-                 arn:aws:codestar-connections:eu-west-1:123456789012:connection/\
-                 0f9e8d7c-2222-4b5a-8c9d-0e1f2a3b4c5d breaks until it uses the new ARN",
+                WarningKind::NewArn {
+                    old: Some(arn(
+                        "eu-west-1",
+                        "connection/0f9e8d7c-2222-4b5a-8c9d-0e1f2a3b4c5d",
+                    )),
+                },
             ),
-            pending(PROD, Kind::Connection, "github-main", CONNECTION_PENDING),
+            pending(
+                PROD,
+                Kind::Connection,
+                "github-main",
+                WarningKind::PendingHandshake,
+            ),
         ],
         managed: 9,
     };
@@ -288,23 +291,25 @@ pub fn sample() -> Plan {
         Kind::Host,
         "ghes-retired",
         US,
-        "managed by stack \"platform-prod\" but no longer in the file",
+        not_in_file(),
     );
     c.arn = Some(arn("us-east-1", "host/ghes-retired-9f8e7d6c"));
-    c.before = Some(State {
-        provider_type: Some("GitLabSelfManaged".to_owned()),
-        provider_endpoint: Some("https://gitlab.us.example.com".to_owned()),
-        status: Some("AVAILABLE".to_owned()),
-        tags: owned(&[("team", "platform"), (PROTECT_TAG, "false")]),
-        ..State::default()
-    });
+    c.before = Some(
+        State::tagged(owned(&[("team", "platform"), (PROTECT_TAG, "false")]))
+            .with(Field::ProviderType, Some("GitLabSelfManaged"))
+            .with(
+                Field::ProviderEndpoint,
+                Some("https://gitlab.us.example.com"),
+            )
+            .with_status("AVAILABLE"),
+    );
     us.push(c);
     let mut c = change(
         Action::Create,
         Kind::Connection,
         "github-us",
         US,
-        "not in the account",
+        Reason::Missing,
     );
     c.after = Some(connection("GitHub", owned(&[("team", "platform")])));
     us.push(c);
@@ -315,7 +320,7 @@ pub fn sample() -> Plan {
             US,
             Kind::Connection,
             "github-us",
-            CONNECTION_PENDING,
+            WarningKind::PendingHandshake,
         )],
         managed: 4,
     };
@@ -359,15 +364,19 @@ pub fn huge(n: usize) -> Plan {
             Kind::Connection,
             &name,
             PROD,
-            "not in the account",
+            Reason::Missing,
         );
         c.after = Some(connection(
             "GitHub",
             owned(&[("team", "platform"), ("env", "prod")]),
         ));
         part.changes.push(c);
-        part.warnings
-            .push(pending(PROD, Kind::Connection, &name, CONNECTION_PENDING));
+        part.warnings.push(pending(
+            PROD,
+            Kind::Connection,
+            &name,
+            WarningKind::PendingHandshake,
+        ));
     }
     Plan::combine(vec![(target(PROD, "stacks/prod.yaml", "eu-west-1"), part)])
 }
