@@ -284,11 +284,11 @@ echo "install: $((SECONDS - start)) s"
 start=$SECONDS
 gh="$work/gh"
 mkdir -p "$gh/temp"
-step() { # ID: runs that step of action.yml; its outputs land in $gh/out
+step() { # ID [ACTION_PATH]: runs that step of action.yml; its outputs land in $gh/out
   : >"$gh/out"
   GITHUB_OUTPUT="$gh/out" GITHUB_PATH="$gh/path" GITHUB_STEP_SUMMARY="$gh/summary" \
     RUNNER_TEMP="$gh/temp" GITHUB_SERVER_URL="https://github.example" GITHUB_REPOSITORY=acme/infra \
-    GITHUB_RUN_ID=1 ACTION_PATH="$PWD" WORKFLOW_REPOSITORY=acme/codestar-reconcile \
+    GITHUB_RUN_ID=1 ACTION_PATH="${2:-$PWD}" WORKFLOW_REPOSITORY=acme/infra \
     BASE_URL="$CODESTAR_RECONCILE_BASE_URL" CODESTAR_RECONCILE_SHA256="" \
     bash -euo pipefail "$work/action-steps/$1.step" >"$gh/log" 2>&1
 }
@@ -302,6 +302,17 @@ else
   not_ok "action: the install step did not install v$version (above)"
 fi
 prefix=$(output prefix)
+# Used as OWNER/REPO@REF, the runner checks the action out under
+# _actions/OWNER/REPO/REF; that is where a build from source comes from.
+mkdir -p "$gh/_actions/acme/codestar-reconcile"
+ln -s "$PWD" "$gh/_actions/acme/codestar-reconcile/v$version"
+if VERSION=0.0.0 step install "$gh/_actions/acme/codestar-reconcile/v$version" &&
+  [ "$(output repository-url)" = "https://github.example/acme/codestar-reconcile" ]; then
+  ok "action: used as OWNER/REPO@REF, the action builds from its own repository"
+else
+  cat "$gh/log" "$gh/out"
+  not_ok "action: the repository to build from is not the action's own (above)"
+fi
 if VERSION=0.0.0 step install && [ "$(output from-source)" = true ]; then
   ok "action: with no release archive, the install step turns to the build from source"
 else
