@@ -147,7 +147,7 @@ fn shared_http_client() -> SharedHttpClient {
                 |settings, components| {
                     let mut connector = aws_smithy_http_client::ConnectorBuilder::default()
                         .tls_provider(tls::Provider::Rustls(
-                            tls::rustls_provider::CryptoMode::AwsLc,
+                            tls::rustls_provider::CryptoMode::Ring,
                         ));
                     connector.set_connector_settings(settings.cloned());
                     if let Some(components) = components {

@@ -24,7 +24,8 @@ use crate::{call, interrupt, live};
 #[derive(Debug, Parser)]
 #[command(
     name = "codestar-reconcile",
-    version,
+    // The package version and, from a git checkout, the commit (build.rs).
+    version = env!("CODESTAR_RECONCILE_VERSION"),
     about = "Declarative reconciler for AWS CodeStar Connections",
     long_about = "Keeps AWS CodeStar Connections (connections, hosts and their tags) \
                   in line with a YAML file in git: `plan` on pull requests, `apply` \

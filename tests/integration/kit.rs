@@ -4,7 +4,7 @@
 use std::collections::BTreeSet;
 use std::path::Path;
 
-use clap::{CommandFactory, Parser};
+use clap::CommandFactory;
 use codestar_reconcile::cli::Cli;
 
 use crate::cli::{Workdir, run_plain};
@@ -74,42 +74,39 @@ fn the_apply_policy_is_the_read_only_one_plus_exactly_the_writes() {
     );
 }
 
-/// Every `run:` script of a workflow.
-fn run_scripts(workflow: &serde_json::Value) -> Vec<String> {
+/// The steps of a workflow's jobs.
+fn steps(workflow: &serde_json::Value) -> impl Iterator<Item = &serde_json::Value> {
     workflow["jobs"]
         .as_object()
         .expect("jobs is a mapping")
         .values()
         .flat_map(|job| job["steps"].as_array().expect("steps is a list").iter())
-        .filter_map(|step| step["run"].as_str().map(str::to_owned))
-        .collect()
 }
 
-/// The arguments of each line that runs the tool, up to the first shell
-/// operator (redirections, pipes, `&&`).
-fn invocations(script: &str) -> Vec<Vec<String>> {
-    script
-        .lines()
-        .map(str::trim)
-        .filter(|line| line.starts_with("codestar-reconcile "))
-        .map(|line| {
-            line.split_whitespace()
-                .take_while(|word| {
-                    !word.starts_with('>') && !["|", "||", "&&", ";", "2>&1"].contains(word)
-                })
-                .map(|word| word.trim_matches('"').to_owned())
-                .collect()
-        })
-        .collect()
+/// Whether a step uses the action at the root of this repository.
+fn uses_our_action(step: &serde_json::Value) -> bool {
+    step["uses"]
+        .as_str()
+        .is_some_and(|uses| uses.contains("/codestar-reconcile@"))
 }
 
 #[test]
-fn the_workflows_run_only_real_commands_and_hold_no_secrets() {
+fn the_workflows_run_real_commands_through_the_action_and_hold_no_secrets() {
     let subcommands: BTreeSet<String> = Cli::command()
         .get_subcommands()
         .map(|c| c.get_name().to_owned())
         .collect();
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/github-actions");
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let action: serde_json::Value =
+        serde_saphyr::from_str(&std::fs::read_to_string(root.join("action.yml")).unwrap())
+            .expect("action.yml is YAML");
+    let inputs: BTreeSet<&str> = action["inputs"]
+        .as_object()
+        .expect("the action has inputs")
+        .keys()
+        .map(String::as_str)
+        .collect();
+    let dir = root.join("examples/github-actions");
     let mut seen = BTreeSet::new();
     for name in ["plan.yml", "apply.yml", "drift.yml"] {
         let path = dir.join(name);
@@ -120,25 +117,40 @@ fn the_workflows_run_only_real_commands_and_hold_no_secrets() {
         );
         let workflow: serde_json::Value =
             serde_saphyr::from_str(&text).unwrap_or_else(|e| panic!("{name} is not YAML: {e}"));
-        assert_eq!(
-            workflow["permissions"]["id-token"], "write",
-            "{name}: OIDC needs id-token: write"
-        );
-        let runs: Vec<Vec<String>> = run_scripts(&workflow)
-            .iter()
-            .flat_map(|s| invocations(s))
-            .collect();
-        assert!(!runs.is_empty(), "{name} runs codestar-reconcile");
-        for args in runs {
-            assert!(
-                subcommands.contains(&args[1]),
-                "{name}: `{}` is not a subcommand ({subcommands:?})",
-                args[1]
+        for (job_name, job) in workflow["jobs"].as_object().expect("jobs is a mapping") {
+            // Permissions are granted per job; a job without its own has
+            // the workflow's.
+            let permissions = match &job["permissions"] {
+                serde_json::Value::Null => &workflow["permissions"],
+                own => own,
+            };
+            assert_eq!(
+                permissions["id-token"], "write",
+                "{name}: job {job_name}: OIDC needs id-token: write"
             );
-            if let Err(e) = Cli::try_parse_from(&args) {
-                panic!("{name}: `{}` does not parse:\n{e}", args.join(" "));
+        }
+        let runs: Vec<&serde_json::Value> =
+            steps(&workflow).filter(|s| uses_our_action(s)).collect();
+        assert!(
+            !runs.is_empty(),
+            "{name} runs codestar-reconcile through the action"
+        );
+        for step in runs {
+            let with = step["with"]
+                .as_object()
+                .expect("the action is given inputs");
+            for input in with.keys() {
+                assert!(
+                    inputs.contains(input.as_str()),
+                    "{name}: the action has no input `{input}` ({inputs:?})"
+                );
             }
-            seen.insert(args[1].clone());
+            let command = with["command"].as_str().expect("command is a string");
+            assert!(
+                subcommands.contains(command),
+                "{name}: `{command}` is not a subcommand ({subcommands:?})"
+            );
+            seen.insert(command.to_owned());
         }
     }
     assert_eq!(
