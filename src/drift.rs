@@ -9,9 +9,9 @@ use std::collections::BTreeSet;
 
 use serde::{Deserialize, Serialize};
 
-use crate::live::{Ownership, Snapshot, ownership};
+use crate::live::Snapshot;
 use crate::plan::{self, Action, Change, Options, Reason, Refusal, TargetSummary};
-use crate::resource::{Kind, arn};
+use crate::resource::{Kind, Ownership, arn, ownership};
 use crate::spec::Target;
 
 pub const FORMAT_VERSION: &str = "1";
@@ -258,18 +258,9 @@ pub fn findings(target: &Target, live: &Snapshot, label: &str) -> Vec<Finding> {
                 (_, None) => {}
             }
         };
-    for c in &live.connections {
-        health(Kind::Connection, &c.name, &c.arn, &c.tags, &c.status, None);
-    }
-    for h in &live.hosts {
-        health(
-            Kind::Host,
-            &h.name,
-            &h.arn,
-            &h.tags,
-            &h.status,
-            h.status_message.as_deref(),
-        );
+    for r in live.resources() {
+        let (status, message) = r.status();
+        health(r.kind(), r.name(), r.arn(), r.tags(), status, message);
     }
     findings.sort_by(|a, b| (a.class, a.kind, &a.name).cmp(&(b.class, b.kind, &b.name)));
     findings

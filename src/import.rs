@@ -7,9 +7,11 @@
 use std::collections::BTreeMap;
 
 use crate::error::{Error, Result};
-use crate::live::{LiveConnection, LiveHost, Ownership, Snapshot, is_protected, ownership};
+use crate::live::{LiveConnection, LiveHost, Snapshot};
 use crate::plan::kept_copy;
-use crate::resource::{Kind, OWN_TAG_PREFIX, ProviderType, Tags, is_aws_tag};
+use crate::resource::{
+    Kind, OWN_TAG_PREFIX, Ownership, ProviderType, Tags, is_aws_tag, is_protected, ownership,
+};
 use crate::spec::{File, FileConnection, FileHost, FileTags, FileVpc, Located};
 
 /// What to import, and how.

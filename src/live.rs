@@ -16,7 +16,7 @@ use tokio::task::JoinSet;
 use crate::account::Account;
 use crate::call::{Channel, Failure};
 use crate::error::{Error, Result};
-use crate::resource::{PROTECT_TAG, STACK_TAG, Tags};
+use crate::resource::{Kind, Ownership, Tags, ownership};
 use crate::service::{Page, Service};
 use crate::spec::Vpc;
 
@@ -52,37 +52,77 @@ pub struct LiveHost {
     pub tags: Tags,
 }
 
-/// Who owns a live resource, read from its tags.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Ownership {
-    /// Carries this stack's tag.
-    Managed,
-    /// Carries another stack's tag: never touched.
-    Foreign(String),
-    /// Carries no stack tag: never touched unless adopted.
-    Unmanaged,
+/// What every live resource shares, whatever its kind: the shape generic
+/// code (deletes, guards, drift, counts) reads.
+pub trait Live {
+    fn kind(&self) -> Kind;
+    /// Its identity within its kind, as plans and reports name it.
+    fn name(&self) -> &str;
+    fn arn(&self) -> &str;
+    /// Every tag but AWS's own.
+    fn tags(&self) -> &Tags;
+    /// As AWS reports it, with AWS's message if any.
+    fn status(&self) -> (&str, Option<&str>);
+    /// The ARN of the resource it depends on (a connection's host).
+    fn uses(&self) -> Option<&str>;
 }
 
-/// Ownership of a resource carrying `tags`, from the point of view of `stack`.
-pub fn ownership(tags: &Tags, stack: &str) -> Ownership {
-    match tags.get(STACK_TAG) {
-        Some(owner) if owner == stack => Ownership::Managed,
-        Some(owner) => Ownership::Foreign(owner.clone()),
-        None => Ownership::Unmanaged,
+impl Live for LiveConnection {
+    fn kind(&self) -> Kind {
+        Kind::Connection
+    }
+    fn name(&self) -> &str {
+        &self.name
+    }
+    fn arn(&self) -> &str {
+        &self.arn
+    }
+    fn tags(&self) -> &Tags {
+        &self.tags
+    }
+    fn status(&self) -> (&str, Option<&str>) {
+        (&self.status, None)
+    }
+    fn uses(&self) -> Option<&str> {
+        self.host_arn.as_deref()
     }
 }
 
-/// Whether the live tags protect the resource from deletion and replacement.
-pub fn is_protected(tags: &Tags) -> bool {
-    tags.get(PROTECT_TAG).is_some_and(|v| v == "true")
+impl Live for LiveHost {
+    fn kind(&self) -> Kind {
+        Kind::Host
+    }
+    fn name(&self) -> &str {
+        &self.name
+    }
+    fn arn(&self) -> &str {
+        &self.arn
+    }
+    fn tags(&self) -> &Tags {
+        &self.tags
+    }
+    fn status(&self) -> (&str, Option<&str>) {
+        (&self.status, self.status_message.as_deref())
+    }
+    fn uses(&self) -> Option<&str> {
+        None
+    }
 }
 
 impl Snapshot {
+    /// Every resource, of every kind, in a fixed order: kinds in apply's
+    /// order of creation (hosts, then connections), each as listed.
+    pub fn resources(&self) -> impl Iterator<Item = &dyn Live> {
+        let hosts = self.hosts.iter().map(|h| h as &dyn Live);
+        let connections = self.connections.iter().map(|c| c as &dyn Live);
+        hosts.chain(connections)
+    }
+
     /// How many resources carry `stack`'s ownership tag.
     pub fn managed_by(&self, stack: &str) -> usize {
-        let managed = |tags: &Tags| ownership(tags, stack) == Ownership::Managed;
-        self.connections.iter().filter(|c| managed(&c.tags)).count()
-            + self.hosts.iter().filter(|h| managed(&h.tags)).count()
+        self.resources()
+            .filter(|r| ownership(r.tags(), stack) == Ownership::Managed)
+            .count()
     }
 
     /// A digest of everything a plan depends on (names, ARNs, configuration,

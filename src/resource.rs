@@ -28,6 +28,31 @@ pub fn is_aws_tag(key: &str) -> bool {
     key.starts_with(AWS_TAG_PREFIX)
 }
 
+/// Who owns a live resource, read from its tags: the tags are the state.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Ownership {
+    /// Carries this stack's tag.
+    Managed,
+    /// Carries another stack's tag: never touched.
+    Foreign(String),
+    /// Carries no stack tag: never touched unless adopted.
+    Unmanaged,
+}
+
+/// Ownership of a resource carrying `tags`, from the point of view of `stack`.
+pub fn ownership(tags: &Tags, stack: &str) -> Ownership {
+    match tags.get(STACK_TAG) {
+        Some(owner) if owner == stack => Ownership::Managed,
+        Some(owner) => Ownership::Foreign(owner.clone()),
+        None => Ownership::Unmanaged,
+    }
+}
+
+/// Whether the live tags protect the resource from deletion and replacement.
+pub fn is_protected(tags: &Tags) -> bool {
+    tags.get(PROTECT_TAG).is_some_and(|v| v == "true")
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Kind {

@@ -25,9 +25,11 @@ use tokio::sync::Mutex;
 
 use crate::call::{Channel, Failure, backoff};
 use crate::interrupt::{self, Signal};
-use crate::live::{self, LiveHost, Ownership, Snapshot, ownership};
+use crate::live::{self, LiveHost, Snapshot};
 use crate::plan::{Action, Change, Field, Plan, Refusal, kept_copy};
-use crate::resource::{Kind, MAX_CONNECTIONS_PER_REGION, MAX_HOSTS_PER_ACCOUNT, MAX_TAGS};
+use crate::resource::{
+    Kind, MAX_CONNECTIONS_PER_REGION, MAX_HOSTS_PER_ACCOUNT, MAX_TAGS, Ownership, ownership,
+};
 use crate::service::{Attempt, NewConnection, NewHost, Service};
 use crate::spec;
 use crate::targets::{OpenTarget, Targets};

@@ -183,7 +183,38 @@ impl Refusal {
         }
     }
 
-    pub fn host_in_use(
+    /// A resource to delete or replace that others that stay use.
+    pub fn in_use(
+        target: &str,
+        kind: Kind,
+        name: &str,
+        arn: &str,
+        users: &[(String, String)],
+        action: &str,
+    ) -> Refusal {
+        match kind {
+            Kind::Host => Refusal::host_in_use(target, name, arn, users, action),
+            Kind::Connection => unreachable!("nothing uses a connection by ARN yet"),
+        }
+    }
+
+    /// The plan would create resources (by ARN) on one it also deletes or
+    /// replaces.
+    pub fn gets_new_users(
+        target: &str,
+        kind: Kind,
+        name: &str,
+        arn: &str,
+        newcomers: &[String],
+        action: &str,
+    ) -> Refusal {
+        match kind {
+            Kind::Host => Refusal::host_gets_new_connections(target, name, arn, newcomers, action),
+            Kind::Connection => unreachable!("nothing uses a connection by ARN yet"),
+        }
+    }
+
+    fn host_in_use(
         target: &str,
         name: &str,
         arn: &str,
@@ -211,7 +242,7 @@ impl Refusal {
 
     /// The plan would create connections (by `host_arn:`) on a host it also
     /// deletes or replaces.
-    pub fn host_gets_new_connections(
+    fn host_gets_new_connections(
         target: &str,
         name: &str,
         arn: &str,

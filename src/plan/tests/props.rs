@@ -8,9 +8,12 @@ use proptest::sample::{Index, select, subsequence};
 use proptest::strategy::ValueTree;
 use proptest::test_runner::TestRunner;
 
-use crate::live::{LiveConnection, LiveHost, Ownership, Snapshot, is_protected, ownership};
+use crate::live::{LiveConnection, LiveHost, Snapshot};
 use crate::plan::{Action, Change, Field, Guard, Options, Reason, TargetPlan, plan_target};
-use crate::resource::{Kind, PROTECT_TAG, ProviderType, STACK_TAG, Tags, arn, is_aws_tag};
+use crate::resource::{
+    Kind, Ownership, PROTECT_TAG, ProviderType, STACK_TAG, Tags, arn, is_aws_tag, is_protected,
+    ownership,
+};
 use crate::spec::{Connection, ConnectionSource, Host, Target, Vpc};
 
 use super::builders::{
