@@ -36,6 +36,8 @@ use crate::targets::{OpenTarget, Targets};
 
 pub use report::{Entry, Note, Outcome, Progress, Report, describe};
 
+use Action::{Adopt, Create, Delete, Replace, Update};
+
 /// Apply every target's part of `plan`, concurrently.
 pub async fn apply(targets: &Targets, plan: &Plan, progress: &Progress) -> Report {
     let reports = join_all(targets.targets.iter().map(|t| {
@@ -66,63 +68,105 @@ enum Work {
     Delete,
 }
 
-/// One step of apply's order: which changes it picks, what it does to
-/// them, and whether a later step goes on with a change it did.
+/// One step of apply's order: what it does, to the changes of which kind
+/// (any, if none) and actions, and which part of a change it does.
 struct Step {
     work: Work,
-    picks: fn(&Change) -> bool,
-    continues: fn(&Change) -> bool,
+    kind: Option<Kind>,
+    actions: &'static [Action],
+    part: Part,
+}
+
+/// Which part of a change a step carries out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Part {
+    /// All of it.
+    Whole,
+    /// The first part of a replacement; its create step goes on with it.
+    FirstOfReplace,
+    /// The fields an update changes in place; the retag step goes on with
+    /// it when its tags change too.
+    Fields,
+    /// Only the tags.
+    Tags,
+}
+
+const fn step(work: Work, kind: Option<Kind>, actions: &'static [Action], part: Part) -> Step {
+    Step {
+        work,
+        kind,
+        actions,
+        part,
+    }
 }
 
 /// Apply's order, per target.
 const STEPS: [Step; 8] = [
-    Step {
-        work: Work::DeleteOld,
-        picks: |c| c.kind == Kind::Connection && c.action == Action::Replace,
-        continues: |_| true,
-    },
-    Step {
-        work: Work::DeleteOld,
-        picks: |c| c.kind == Kind::Host && c.action == Action::Replace,
-        continues: |_| true,
-    },
-    Step {
-        work: Work::CreateHost,
-        picks: |c| c.kind == Kind::Host && matches!(c.action, Action::Create | Action::Replace),
-        continues: |_| false,
-    },
-    Step {
-        work: Work::UpdateHost,
-        picks: |c| {
-            c.kind == Kind::Host
-                && c.updates_fields()
-                && matches!(c.action, Action::Update | Action::Adopt)
-        },
-        continues: |c| !c.tags.is_empty(),
-    },
-    Step {
-        work: Work::CreateConnection,
-        picks: |c| {
-            c.kind == Kind::Connection && matches!(c.action, Action::Create | Action::Replace)
-        },
-        continues: |_| false,
-    },
-    Step {
-        work: Work::Retag,
-        picks: |c| matches!(c.action, Action::Update | Action::Adopt) && !c.tags.is_empty(),
-        continues: |_| false,
-    },
-    Step {
-        work: Work::Delete,
-        picks: |c| c.kind == Kind::Connection && c.action == Action::Delete,
-        continues: |_| false,
-    },
-    Step {
-        work: Work::Delete,
-        picks: |c| c.kind == Kind::Host && c.action == Action::Delete,
-        continues: |_| false,
-    },
+    step(
+        Work::DeleteOld,
+        Some(Kind::Connection),
+        &[Replace],
+        Part::FirstOfReplace,
+    ),
+    step(
+        Work::DeleteOld,
+        Some(Kind::Host),
+        &[Replace],
+        Part::FirstOfReplace,
+    ),
+    step(
+        Work::CreateHost,
+        Some(Kind::Host),
+        &[Create, Replace],
+        Part::Whole,
+    ),
+    step(
+        Work::UpdateHost,
+        Some(Kind::Host),
+        &[Update, Adopt],
+        Part::Fields,
+    ),
+    step(
+        Work::CreateConnection,
+        Some(Kind::Connection),
+        &[Create, Replace],
+        Part::Whole,
+    ),
+    step(Work::Retag, None, &[Update, Adopt], Part::Tags),
+    step(Work::Delete, Some(Kind::Connection), &[Delete], Part::Whole),
+    step(Work::Delete, Some(Kind::Host), &[Delete], Part::Whole),
 ];
+
+impl Step {
+    fn picks(&self, c: &Change) -> bool {
+        self.kind.is_none_or(|k| k == c.kind)
+            && self.actions.contains(&c.action)
+            && match self.part {
+                Part::Whole | Part::FirstOfReplace => true,
+                Part::Fields => c.updates_fields(),
+                Part::Tags => !c.tags.is_empty(),
+            }
+    }
+
+    /// Whether a later step goes on with a change this step did.
+    fn continues(&self, c: &Change) -> bool {
+        match self.part {
+            Part::FirstOfReplace => true,
+            Part::Fields => !c.tags.is_empty(),
+            Part::Whole | Part::Tags => false,
+        }
+    }
+}
+
+/// One step's run over the changes it picks, with what earlier steps left.
+#[derive(Clone, Copy)]
+struct Round<'r> {
+    step: &'r Step,
+    /// Each change's outcome so far.
+    outcomes: &'r BTreeMap<Key, Outcome>,
+    /// The account as read just before the first create.
+    taken: Option<&'r Taken>,
+}
 
 /// A change within one target's apply. The ARN tells apart the update of a
 /// host and the delete of its second copy, which share kind and name.
@@ -163,7 +207,7 @@ impl<'a> Executor<'a> {
         for step in &STEPS {
             let picked: Vec<&Change> = changes
                 .iter()
-                .filter(|c| (step.picks)(c))
+                .filter(|c| step.picks(c))
                 .filter(|c| {
                     outcomes
                         .get(&key(c))
@@ -176,11 +220,15 @@ impl<'a> Executor<'a> {
             if matches!(step.work, Work::CreateHost | Work::CreateConnection) && taken.is_none() {
                 taken = Some(self.names_taken().await);
             }
+            let round = Round {
+                step,
+                outcomes: &outcomes,
+                taken: taken.as_ref(),
+            };
             let entries = if step.work == Work::CreateConnection {
-                self.create_connections(step, &picked, &outcomes, taken.as_ref())
-                    .await
+                self.create_connections(&round, &picked).await
             } else {
-                self.step(step, &picked, &outcomes, taken.as_ref()).await
+                self.step(&round, &picked).await
             };
             for entry in entries {
                 outcomes.insert(key(&entry.change), entry.outcome);
@@ -207,13 +255,12 @@ impl<'a> Executor<'a> {
     /// Run `step` on the `picked` changes, `concurrency` at a time, each
     /// reported the moment it ends (unless a later step goes on with it).
     /// Once the command is interrupted, no change starts.
-    async fn step(
-        &self,
-        step: &Step,
-        picked: &[&Change],
-        outcomes: &BTreeMap<Key, Outcome>,
-        taken: Option<&Taken>,
-    ) -> Vec<Entry> {
+    async fn step(&self, round: &Round<'_>, picked: &[&Change]) -> Vec<Entry> {
+        let Round {
+            step,
+            outcomes,
+            taken,
+        } = *round;
         stream::iter(picked.iter().copied())
             .map(|change| async move {
                 let outcome = match interrupt::requested() {
@@ -225,7 +272,7 @@ impl<'a> Executor<'a> {
                     outcome,
                 };
                 let done = matches!(entry.outcome, Outcome::Done { .. });
-                if !(done && (step.continues)(change)) {
+                if !(done && step.continues(change)) {
                     self.progress.ended(&entry);
                 }
                 entry
@@ -252,13 +299,7 @@ impl<'a> Executor<'a> {
     /// uses: if another run created the first one on its own copy of the
     /// host, this run follows it instead of splitting the connections over
     /// two copies.
-    async fn create_connections(
-        &self,
-        step: &Step,
-        picked: &[&Change],
-        outcomes: &BTreeMap<Key, Outcome>,
-        taken: Option<&Taken>,
-    ) -> Vec<Entry> {
+    async fn create_connections(&self, round: &Round<'_>, picked: &[&Change]) -> Vec<Entry> {
         let mut first_of_host: BTreeMap<&str, &str> = BTreeMap::new();
         for change in picked {
             if let Some(host) = change.after.as_ref().and_then(|a| a.text(Field::Host)) {
@@ -277,7 +318,7 @@ impl<'a> Executor<'a> {
         };
         let (followers, leaders): (Vec<&Change>, Vec<&Change>) =
             picked.iter().copied().partition(|c| follows(c));
-        let mut entries = self.step(step, &leaders, outcomes, taken).await;
+        let mut entries = self.step(round, &leaders).await;
         {
             let used = self.connection_hosts.lock().await;
             let mut hosts = self.new_hosts.lock().await;
@@ -287,7 +328,7 @@ impl<'a> Executor<'a> {
                 }
             }
         }
-        entries.extend(self.step(step, &followers, outcomes, taken).await);
+        entries.extend(self.step(round, &followers).await);
         entries
     }
 

@@ -61,7 +61,31 @@ impl FieldDiff {
             .max()
             .unwrap_or(0)
     }
+
+    /// `# (2 unchanged fields hidden)`, when any are.
+    pub fn hidden(&self) -> Option<String> {
+        match self.unchanged {
+            0 => None,
+            1 => Some("# (1 unchanged field hidden)".to_owned()),
+            n => Some(format!("# ({n} unchanged fields hidden)")),
+        }
+    }
 }
+
+impl Line {
+    /// `+ key = value`, the key padded to `width` so the `=` line up.
+    pub fn text(&self, width: usize) -> String {
+        format!(
+            "{} {:width$} = {}",
+            self.sign.as_char(),
+            self.key,
+            self.value
+        )
+    }
+}
+
+/// Marks the line of a field that forces a replacement.
+pub(super) const FORCES_REPLACEMENT: &str = "# forces replacement";
 
 /// The text a host ARN has before the host exists: like Terraform's
 /// "(known after apply)", so a reviewer sees the field will be set.

@@ -10,9 +10,9 @@
 
 use std::fmt::Write;
 
-use super::diff::field_diff;
-use super::summary_counts;
+use super::diff::{FORCES_REPLACEMENT, field_diff};
 use super::words::{self, action_outcome};
+use super::{look, summary_counts};
 use crate::plan::{Action, Change, Plan, Refusal, Warning};
 
 /// GitHub's limit on a comment body. We measure UTF-8 bytes, never fewer
@@ -22,16 +22,6 @@ pub const MARKDOWN_LIMIT: usize = 65_536;
 /// Room kept for the digits of the "… and N more" lines, which are counted
 /// before N is known.
 const SLACK: usize = 64;
-
-fn emoji(action: Action) -> &'static str {
-    match action {
-        Action::Create => "➕",
-        Action::Update => "✏️",
-        Action::Replace => "♻️",
-        Action::Delete => "🗑️",
-        Action::Adopt => "📥",
-    }
-}
 
 /// The plan as a pull-request comment, at most [`MARKDOWN_LIMIT`] bytes.
 pub fn plan_markdown(plan: &Plan) -> String {
@@ -358,7 +348,7 @@ fn refusal_item(r: &Refusal) -> String {
 fn breaking_item(c: &Change) -> String {
     format!(
         "> - {} {} {} in {}: {}\n",
-        emoji(c.action),
+        look(c.action).emoji,
         c.kind,
         code(&c.name),
         code(&c.target),
@@ -379,9 +369,9 @@ fn warning_item(w: &Warning) -> String {
 fn table_row(c: &Change) -> String {
     let action = if c.action == Action::Replace {
         // Bold: a replacement is the one update that breaks things.
-        format!("{} **{}**", emoji(c.action), c.action.as_str())
+        format!("{} **{}**", look(c.action).emoji, c.action.as_str())
     } else {
-        format!("{} {}", emoji(c.action), c.action.as_str())
+        format!("{} {}", look(c.action).emoji, c.action.as_str())
     };
     format!(
         "| {action} | {} | {} | {} | {} |\n",
@@ -395,7 +385,7 @@ fn table_row(c: &Change) -> String {
 fn diff_block(c: &Change) -> String {
     let mut out = format!(
         "{} **{} {}** will be {}",
-        emoji(c.action),
+        look(c.action).emoji,
         c.kind,
         code(&c.name),
         action_outcome(c.action)
@@ -410,25 +400,14 @@ fn diff_block(c: &Change) -> String {
     let width = diff.key_width();
     let mut body = String::new();
     for line in &diff.lines {
-        let _ = write!(
-            body,
-            "{} {:width$} = {}",
-            line.sign.as_char(),
-            line.key,
-            line.value
-        );
+        body.push_str(&line.text(width));
         if line.forces_replacement {
-            body.push_str("  # forces replacement");
+            let _ = write!(body, "  {FORCES_REPLACEMENT}");
         }
         body.push('\n');
     }
-    if diff.unchanged > 0 {
-        let fields = if diff.unchanged == 1 {
-            "field"
-        } else {
-            "fields"
-        };
-        let _ = writeln!(body, "  # ({} unchanged {fields} hidden)", diff.unchanged);
+    if let Some(hidden) = diff.hidden() {
+        let _ = writeln!(body, "  {hidden}");
     }
     let fence = fence_for(&body);
     let _ = write!(out, "{fence}diff\n{body}{fence}\n\n");

@@ -15,7 +15,7 @@ pub mod words;
 use std::ffi::OsStr;
 use std::io::IsTerminal;
 
-use crate::plan::{Plan, Summary};
+use crate::plan::{Action, Plan, Summary};
 
 pub use drift::{detail as finding_detail, render_drift};
 pub use json::plan_json;
@@ -96,6 +96,24 @@ fn summary_counts(summary: &Summary) -> String {
         "{} to create, {} to update, {} to replace, {} to delete, {} to adopt",
         summary.create, summary.update, summary.replace, summary.delete, summary.adopt
     )
+}
+
+/// How the text and markdown views mark an action.
+struct Look {
+    /// Terraform-like, right-aligned in three columns so names line up.
+    symbol: &'static str,
+    emoji: &'static str,
+}
+
+fn look(action: Action) -> Look {
+    let (symbol, emoji) = match action {
+        Action::Create => ("  +", "➕"),
+        Action::Update => ("  ~", "✏️"),
+        Action::Replace => ("-/+", "♻️"),
+        Action::Delete => ("  -", "🗑️"),
+        Action::Adopt => ("  =", "📥"),
+    };
+    Look { symbol, emoji }
 }
 
 /// Whether the plan spans several targets, in which case every line that

@@ -5,9 +5,9 @@ use std::fmt::Write;
 
 use anstyle::{AnsiColor, Style as Ansi};
 
-use super::diff::{FieldDiff, Sign, field_diff};
+use super::diff::{FORCES_REPLACEMENT, FieldDiff, Sign, field_diff};
 use super::words::{self, action_outcome};
-use super::{Style, several_targets, summary_counts};
+use super::{Style, look, several_targets, summary_counts};
 use crate::plan::{Action, Change, Plan, TargetSummary};
 
 /// Printed above the changes so nobody has to guess what `=` means.
@@ -17,17 +17,6 @@ const LEGEND: &str =
 /// Prose (reasons, warnings, refusals) is wrapped here; diff lines never are,
 /// so they stay copyable.
 const WRAP: usize = 100;
-
-/// Terraform-like symbols, right-aligned in three columns so names line up.
-fn symbol(action: Action) -> &'static str {
-    match action {
-        Action::Create => "  +",
-        Action::Update => "  ~",
-        Action::Replace => "-/+",
-        Action::Delete => "  -",
-        Action::Adopt => "  =",
-    }
-}
 
 /// Green adds, yellow modifies in place, red destroys (a replace destroys
 /// the old resource and its ARN).
@@ -168,7 +157,7 @@ fn write_change(out: &mut String, p: &Painter, change: &Change) {
     // created", so nobody has to look up the legend for a replacement.
     let head = format!(
         "{} {} {:?} will be {}",
-        symbol(change.action),
+        look(change.action).symbol,
         change.kind,
         change.name,
         action_outcome(change.action)
@@ -198,29 +187,14 @@ fn write_diff(out: &mut String, p: &Painter, diff: &FieldDiff) {
             Sign::Remove => AnsiColor::Red,
             Sign::Add => AnsiColor::Green,
         };
-        let text = format!(
-            "{} {:width$} = {}",
-            line.sign.as_char(),
-            line.key,
-            line.value
-        );
-        let _ = write!(out, "      {}", p.fg(color, &text));
+        let _ = write!(out, "      {}", p.fg(color, &line.text(width)));
         if line.forces_replacement {
-            let _ = write!(out, "  {}", p.fg(AnsiColor::Red, "# forces replacement"));
+            let _ = write!(out, "  {}", p.fg(AnsiColor::Red, FORCES_REPLACEMENT));
         }
         out.push('\n');
     }
-    if diff.unchanged > 0 {
-        let fields = if diff.unchanged == 1 {
-            "field"
-        } else {
-            "fields"
-        };
-        let _ = writeln!(
-            out,
-            "        # ({} unchanged {fields} hidden)",
-            diff.unchanged
-        );
+    if let Some(hidden) = diff.hidden() {
+        let _ = writeln!(out, "        {hidden}");
     }
 }
 
