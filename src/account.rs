@@ -22,42 +22,27 @@ use crate::error::{Error, Result};
 use crate::service::{CodeStar, Service};
 use crate::spec::Target;
 
-/// The flags every command that talks to AWS shares.
-#[derive(Debug, Clone, clap::Args)]
-pub struct AwsArgs {
-    /// Named profile from ~/.aws/config (overrides the file's `profile:`).
-    #[arg(long)]
+/// How a command reaches AWS: what the shared command-line flags say.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// A named profile (overrides a file's `profile:`).
     pub profile: Option<String>,
-    /// Region; a Region pinned in the file wins, and a different one here is an error.
-    #[arg(long)]
+    /// A Region; one the file pins wins, and a different one is an error.
     pub region: Option<String>,
-    /// Send API calls to this endpoint (AWS_ENDPOINT_URL and
-    /// AWS_ENDPOINT_URL_CODESTAR_CONNECTIONS are honoured too).
-    #[arg(long, value_name = "URL")]
+    /// An endpoint URL instead of AWS's.
     pub endpoint_url: Option<String>,
-    /// Run against a built-in local emulator instead of AWS (no account needed).
-    #[arg(long, conflicts_with_all = ["endpoint_url", "profile"])]
+    /// Run against the built-in emulator, with its state in `local_state`.
     pub local: bool,
-    /// Where `--local` keeps its state.
-    #[arg(
-        long,
-        value_name = "FILE",
-        default_value = ".codestar-local.json",
-        requires = "local"
-    )]
     pub local_state: PathBuf,
     /// API calls in flight at once, per target.
-    #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..=64))]
-    pub concurrency: u16,
-    /// How long to wait on one API call, all its retries included, before
-    /// giving up on the endpoint: `30s`, `2m`, or seconds.
-    #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = parse_timeout)]
+    pub concurrency: usize,
+    /// How long to wait on one call, all its retries included.
     pub timeout: Duration,
 }
 
-impl Default for AwsArgs {
-    fn default() -> AwsArgs {
-        AwsArgs {
+impl Default for Settings {
+    fn default() -> Settings {
+        Settings {
             profile: None,
             region: None,
             endpoint_url: None,
@@ -66,18 +51,6 @@ impl Default for AwsArgs {
             concurrency: 8,
             timeout: DEFAULT_TIMEOUT,
         }
-    }
-}
-
-/// `30s`, `2m`, `45` (seconds): at least one second, at most an hour.
-fn parse_timeout(text: &str) -> std::result::Result<Duration, String> {
-    let (digits, unit) = match text.strip_suffix('m') {
-        Some(minutes) => (minutes, 60),
-        None => (text.strip_suffix('s').unwrap_or(text), 1),
-    };
-    match digits.parse::<u64>() {
-        Ok(n) if (1..=3600).contains(&(n * unit)) => Ok(Duration::from_secs(n * unit)),
-        _ => Err("expected a duration from 1s to 60m, such as 30s or 2m".to_owned()),
     }
 }
 
@@ -123,7 +96,7 @@ pub enum Endpoint {
 
 /// The Region a target runs in: the file's pin, else `--region`, else the
 /// standard chain's. A `--region` that contradicts the file is an error.
-pub fn pinned_region(target: &Target, args: &AwsArgs) -> Result<Option<String>> {
+pub fn pinned_region(target: &Target, args: &Settings) -> Result<Option<String>> {
     match (&target.region, &args.region) {
         (Some(file), Some(flag)) if file != flag => Err(Error::usage(format!(
             "{} pins region {file}, but --region {flag} was given; drop --region or change the file",
@@ -162,7 +135,7 @@ fn shared_http_client() -> SharedHttpClient {
 }
 
 /// Build the clients for `target`.
-pub async fn connect(target: &Target, args: &AwsArgs, endpoint: &Endpoint) -> Result<Account> {
+pub async fn connect(target: &Target, args: &Settings, endpoint: &Endpoint) -> Result<Account> {
     let region = pinned_region(target, args)?;
     let mut loader = aws_config::defaults(BehaviorVersion::latest())
         .http_client(shared_http_client())

@@ -8,7 +8,7 @@ use std::process::ExitCode;
 
 use clap::{Args, CommandFactory, Parser, Subcommand};
 
-use crate::account::AwsArgs;
+use crate::account::Settings;
 use crate::apply::{self, Progress};
 use crate::drift;
 use crate::emulator;
@@ -19,7 +19,7 @@ use crate::plan::{self, Plan};
 use crate::render::{self, Format, Style};
 use crate::spec;
 use crate::targets::{self, Targets};
-use crate::{call, interrupt, live};
+use crate::{call, interrupt, live, resource};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -63,7 +63,7 @@ pub enum Command {
         shell: CompletionShell,
     },
     /// Run the local CodeStar Connections emulator (a test fixture and sandbox).
-    Emulator(emulator::EmulatorArgs),
+    Emulator(EmulatorArgs),
 }
 
 #[derive(Debug, Args)]
@@ -72,7 +72,7 @@ pub struct PlanArgs {
     /// Several may follow one -f (a shell glob), or repeat -f.
     #[arg(short = 'f', long = "file", required = true, value_name = "FILE", num_args = 1..)]
     pub files: Vec<PathBuf>,
-    #[arg(long, value_enum, default_value = "text")]
+    #[arg(long, default_value = "text", value_parser = choice(&Format::ALL, Format::as_str, Format::help))]
     pub format: Format,
     /// Exit 2 when there are changes, 0 when there are none.
     #[arg(long)]
@@ -116,16 +116,167 @@ pub struct DriftArgs {
     /// Several may follow one -f (a shell glob), or repeat -f.
     #[arg(short = 'f', long = "file", required = true, value_name = "FILE", num_args = 1..)]
     pub files: Vec<PathBuf>,
-    #[arg(long, value_enum, default_value = "text")]
+    #[arg(long, default_value = "text", value_parser = choice(&Format::ALL, Format::as_str, Format::help))]
     pub format: Format,
     /// Also count these classes as drift (unmanaged is informational by default).
-    #[arg(long, value_enum, value_delimiter = ',', value_name = "CLASSES")]
+    #[arg(long, value_delimiter = ',', value_name = "CLASSES", value_parser = classes())]
     pub fail_on: Vec<drift::Class>,
     /// Do not count these classes as drift (e.g. pending).
-    #[arg(long, value_enum, value_delimiter = ',', value_name = "CLASSES")]
+    #[arg(long, value_delimiter = ',', value_name = "CLASSES", value_parser = classes())]
     pub ignore: Vec<drift::Class>,
     #[command(flatten)]
     pub aws: AwsArgs,
+}
+
+/// The flags every command that talks to AWS shares.
+#[derive(Debug, Clone, Args)]
+pub struct AwsArgs {
+    /// Named profile from ~/.aws/config (overrides the file's `profile:`).
+    #[arg(long)]
+    profile: Option<String>,
+    /// Region; a Region pinned in the file wins, and a different one here is an error.
+    #[arg(long)]
+    region: Option<String>,
+    /// Send API calls to this endpoint (AWS_ENDPOINT_URL and
+    /// AWS_ENDPOINT_URL_CODESTAR_CONNECTIONS are honoured too).
+    #[arg(long, value_name = "URL")]
+    endpoint_url: Option<String>,
+    /// Run against a built-in local emulator instead of AWS (no account needed).
+    #[arg(long, conflicts_with_all = ["endpoint_url", "profile"])]
+    local: bool,
+    /// Where `--local` keeps its state.
+    #[arg(
+        long,
+        value_name = "FILE",
+        default_value = ".codestar-local.json",
+        requires = "local"
+    )]
+    local_state: PathBuf,
+    /// API calls in flight at once, per target.
+    #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..=64))]
+    concurrency: u16,
+    /// How long to wait on one API call, all its retries included, before
+    /// giving up on the endpoint: `30s`, `2m`, or seconds.
+    #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = parse_timeout)]
+    timeout: std::time::Duration,
+}
+
+impl AwsArgs {
+    fn settings(&self) -> Settings {
+        Settings {
+            profile: self.profile.clone(),
+            region: self.region.clone(),
+            endpoint_url: self.endpoint_url.clone(),
+            local: self.local,
+            local_state: self.local_state.clone(),
+            concurrency: usize::from(self.concurrency),
+            timeout: self.timeout,
+        }
+    }
+}
+
+/// `30s`, `2m`, `45` (seconds): at least one second, at most an hour.
+fn parse_timeout(text: &str) -> std::result::Result<std::time::Duration, String> {
+    let (digits, unit) = match text.strip_suffix('m') {
+        Some(minutes) => (minutes, 60),
+        None => (text.strip_suffix('s').unwrap_or(text), 1),
+    };
+    match digits.parse::<u64>() {
+        Ok(n) if (1..=3600).contains(&(n * unit)) => Ok(std::time::Duration::from_secs(n * unit)),
+        _ => Err("expected a duration from 1s to 60m, such as 30s or 2m".to_owned()),
+    }
+}
+
+/// A flag whose values are a domain enum's names: clap stays out of the
+/// domain, which only lists its values and their words.
+fn choice<T: Copy + Send + Sync + 'static>(
+    all: &'static [T],
+    name: fn(T) -> &'static str,
+    help: fn(T) -> &'static str,
+) -> impl clap::builder::TypedValueParser<Value = T> {
+    use clap::builder::{PossibleValue, PossibleValuesParser, TypedValueParser};
+    PossibleValuesParser::new(
+        all.iter()
+            .map(|t| PossibleValue::new(name(*t)).help(help(*t))),
+    )
+    .map(move |text| {
+        *all.iter()
+            .find(|t| name(**t) == text)
+            .expect("clap accepts only the possible values")
+    })
+}
+
+fn classes() -> impl clap::builder::TypedValueParser<Value = drift::Class> {
+    choice(&drift::Class::ALL, drift::Class::as_str, drift::Class::help)
+}
+
+/// Flags of `codestar-reconcile emulator`.
+#[derive(Debug, Clone, Args)]
+pub struct EmulatorArgs {
+    /// Address to listen on; port 0 picks a free port. Loopback by default:
+    /// the emulator has no real authentication.
+    #[arg(long, default_value = "127.0.0.1:4599", value_name = "HOST:PORT")]
+    pub listen: String,
+    /// Keep state in this JSON file: loaded on start (missing = empty),
+    /// rewritten atomically after every change.
+    #[arg(long, value_name = "FILE")]
+    pub state: Option<PathBuf>,
+    /// The account every resource belongs to [default: the one the --state
+    /// file records, else 123456789012].
+    #[arg(long, value_parser = emulator::parse_account_id)]
+    pub account_id: Option<String>,
+    /// Sleep this long before answering each API request.
+    #[arg(long, default_value_t = 0, value_name = "MS")]
+    pub latency_ms: u64,
+    /// Answer ThrottlingException to requests beyond this many per second.
+    #[arg(long, value_name = "N")]
+    pub throttle_rps: Option<u32>,
+    /// Probability (0-1) of a 500 InternalFailure before any change.
+    #[arg(long, default_value_t = 0.0, value_parser = emulator::parse_rate, value_name = "P")]
+    pub error_rate: f64,
+    /// Probability (0-1) that a successful change is committed but answered
+    /// with a 500, as when a response is lost on the way back.
+    #[arg(long, default_value_t = 0.0, value_parser = emulator::parse_rate, value_name = "P")]
+    pub lost_response_rate: f64,
+    /// Seed of the fault generator, for reproducible runs (default: random,
+    /// printed on stderr when a fault is enabled).
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Verify SigV4 signatures against this key pair and refuse others.
+    /// Without it any well-formed SigV4 Authorization header is accepted.
+    #[arg(long, value_name = "AKID:SECRET")]
+    pub credentials: Option<emulator::Credentials>,
+    /// Connections quota per Region.
+    #[arg(long, default_value_t = resource::MAX_CONNECTIONS_PER_REGION, value_name = "N")]
+    pub max_connections: usize,
+    /// Hosts quota per account, across Regions.
+    #[arg(long, default_value_t = resource::MAX_HOSTS_PER_ACCOUNT, value_name = "N")]
+    pub max_hosts: usize,
+    /// Tags quota per resource.
+    #[arg(long, default_value_t = resource::MAX_TAGS, value_name = "N")]
+    pub max_tags: usize,
+}
+
+impl EmulatorArgs {
+    fn config(&self) -> emulator::Config {
+        let args = self;
+        emulator::Config {
+            listen: args.listen.clone(),
+            state: args.state.clone(),
+            account_id: args.account_id.clone(),
+            holder: "codestar-reconcile emulator".to_string(),
+            wait_for_state: false,
+            latency_ms: args.latency_ms,
+            throttle_rps: args.throttle_rps,
+            error_rate: args.error_rate,
+            lost_response_rate: args.lost_response_rate,
+            seed: args.seed,
+            credentials: args.credentials.clone(),
+            max_connections: args.max_connections,
+            max_hosts: args.max_hosts,
+            max_tags: args.max_tags,
+        }
+    }
 }
 
 /// The shells `completions` writes scripts for.
@@ -253,7 +404,7 @@ fn run(command: Command) -> Result<Exit> {
             Ok(Exit::Success)
         }
         Command::Emulator(args) => {
-            runtime()?.block_on(emulator::serve(args))?;
+            runtime()?.block_on(emulator::serve(args.config()))?;
             Ok(Exit::Success)
         }
     }
@@ -261,7 +412,7 @@ fn run(command: Command) -> Result<Exit> {
 
 /// Read, plan, render, save; exit 3 when refused, 2 for changes if asked.
 async fn plan_command(args: PlanArgs) -> Result<Exit> {
-    let targets = Targets::open(&args.files, &args.aws).await?;
+    let targets = Targets::open(&args.files, &args.aws.settings()).await?;
     let snapshots = Phase::start(&reading(&targets))
         .during(targets.read())
         .await?;
@@ -326,7 +477,7 @@ async fn save_plan(
 
 /// Read, compare, report; exit 2 when a failing class of drift is found.
 async fn drift_command(args: DriftArgs) -> Result<Exit> {
-    let targets = Targets::open(&args.files, &args.aws).await?;
+    let targets = Targets::open(&args.files, &args.aws.settings()).await?;
     let snapshots = Phase::start(&reading(&targets))
         .during(targets.read())
         .await?;
@@ -369,7 +520,7 @@ async fn import_command(args: ImportArgs) -> Result<Exit> {
         connections: Vec::new(),
         safety: spec::Safety::default(),
     };
-    let targets = Targets::open_specs(vec![target], &args.aws).await?;
+    let targets = Targets::open_specs(vec![target], &args.aws.settings()).await?;
     let snapshot = targets.read().await?.remove(0);
     let options = import::Options {
         stack: args.stack,
@@ -419,9 +570,9 @@ async fn apply_command(args: ApplyArgs) -> Result<Exit> {
     // Until the first change is made, a signal ends the command at once.
     let (targets, plan, options) = read_only(async {
         match &args.plan_file {
-            Some(path) => load_saved_plan(path, &args.aws).await,
+            Some(path) => load_saved_plan(path, &args.aws.settings()).await,
             None => {
-                let targets = Targets::open(&args.files, &args.aws).await?;
+                let targets = Targets::open(&args.files, &args.aws.settings()).await?;
                 let snapshots = Phase::start(&reading(&targets))
                     .during(targets.read())
                     .await?;
@@ -480,11 +631,17 @@ async fn apply_command(args: ApplyArgs) -> Result<Exit> {
             eprintln!("Refused: nothing was changed.");
             return Ok(Exit::Refused);
         }
+        let made = match report.done() {
+            1 => "1 change was made".to_owned(),
+            n => format!("{n} changes were made"),
+        };
         return Err(Error::Incomplete(format!(
-            "{} changes were made (marked ok above), then {} were refused (marked REFUSED): \
-             follow their hints, then run plan again",
-            report.done(),
-            report.refused()
+            "{made} (marked ok above), then {} refused (marked REFUSED): follow their hints, \
+             then run plan again",
+            match report.refused() {
+                1 => "1 was".to_owned(),
+                n => format!("{n} were"),
+            }
         )));
     }
     verify(&targets, options, style).await
@@ -533,7 +690,7 @@ async fn verify(targets: &Targets, options: plan::Options, style: Style) -> Resu
 /// A saved plan, checked: checksum; each target's file found again,
 /// unchanged; the same endpoint (before any call) and account; the same
 /// live state; the same changes when planned again.
-async fn load_saved_plan(path: &Path, aws: &AwsArgs) -> Result<(Targets, Plan, plan::Options)> {
+async fn load_saved_plan(path: &Path, aws: &Settings) -> Result<(Targets, Plan, plan::Options)> {
     let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
     let saved = SavedPlan::parse(path, &text)?;
     let mut specs = Vec::new();

@@ -16,19 +16,7 @@ use crate::spec::Target;
 
 pub const FORMAT_VERSION: &str = "1";
 
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    PartialOrd,
-    Ord,
-    Hash,
-    Serialize,
-    Deserialize,
-    clap::ValueEnum,
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Class {
     /// The file cannot be applied as it stands (plan refuses it).
@@ -71,6 +59,20 @@ impl Class {
             Class::Pending => "pending",
             Class::Extra => "extra",
             Class::Unmanaged => "unmanaged",
+        }
+    }
+
+    /// One line for `--help`.
+    pub fn help(self) -> &'static str {
+        match self {
+            Class::Conflict => "the file cannot be applied as it stands (plan refuses it)",
+            Class::Missing => "in the file, gone from the account",
+            Class::Changed => "tags, endpoint, VPC, provider or host differ from the file",
+            Class::Duplicate => "a second copy of a host of the file, owned by this stack",
+            Class::Unhealthy => "connection in ERROR, or host whose VPC set-up failed",
+            Class::Pending => "waiting for the console handshake or for AWS's VPC set-up",
+            Class::Extra => "carries this stack's tag but the file does not name it",
+            Class::Unmanaged => "owned by no stack; informational unless asked to fail on it",
         }
     }
 

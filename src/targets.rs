@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use futures_util::future::try_join_all;
 
-use crate::account::{self, Account, AwsArgs, Endpoint};
+use crate::account::{self, Account, Endpoint, Settings};
 use crate::emulator::{self, Emulator, RunningEmulator};
 use crate::error::{Error, Result};
 use crate::live::{self, Snapshot};
@@ -31,13 +31,13 @@ pub struct Targets {
 impl Targets {
     /// Load and validate every file (all errors at once, before any API
     /// call), then open each target's account and check its account pin.
-    pub async fn open(files: &[PathBuf], args: &AwsArgs) -> Result<Targets> {
+    pub async fn open(files: &[PathBuf], args: &Settings) -> Result<Targets> {
         let specs = spec::load(files).map_err(Error::Spec)?;
         Targets::open_specs(specs, args).await
     }
 
     /// Open `specs` and check their account pins.
-    pub async fn open_specs(specs: Vec<Target>, args: &AwsArgs) -> Result<Targets> {
+    pub async fn open_specs(specs: Vec<Target>, args: &Settings) -> Result<Targets> {
         let targets = Targets::connect(specs, args).await?;
         targets.check_accounts().await?;
         Ok(targets)
@@ -45,7 +45,7 @@ impl Targets {
 
     /// Build each target's clients, starting the `--local` sandbox if asked;
     /// no API call yet.
-    pub async fn connect(specs: Vec<Target>, args: &AwsArgs) -> Result<Targets> {
+    pub async fn connect(specs: Vec<Target>, args: &Settings) -> Result<Targets> {
         let (endpoint, local) = if args.local {
             let state = absolute(&args.local_state)?;
             let pinned = specs.iter().find_map(|s| s.account_id.clone());
@@ -67,7 +67,7 @@ impl Targets {
     /// check their account pins.
     pub async fn at_endpoint(
         specs: Vec<Target>,
-        args: &AwsArgs,
+        args: &Settings,
         endpoint: &Endpoint,
     ) -> Result<Targets> {
         let targets = Targets::connect_to(specs, args, endpoint).await?;
@@ -77,7 +77,7 @@ impl Targets {
 
     async fn connect_to(
         specs: Vec<Target>,
-        args: &AwsArgs,
+        args: &Settings,
         endpoint: &Endpoint,
     ) -> Result<Targets> {
         let targets = try_join_all(specs.into_iter().map(|spec| {
@@ -95,7 +95,7 @@ impl Targets {
         .await?;
         Ok(Targets {
             targets,
-            concurrency: usize::from(args.concurrency),
+            concurrency: args.concurrency,
             _local: None,
         })
     }

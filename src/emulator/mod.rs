@@ -60,61 +60,16 @@ const MAX_BODY_BYTES: usize = 1024 * 1024;
 /// Path prefix of the admin routes; they are not AWS operations.
 const ADMIN_PREFIX: &str = "/_emulator/";
 
-/// Flags of `codestar-reconcile emulator`.
-#[derive(Debug, Clone, clap::Args)]
-pub struct EmulatorArgs {
-    /// Address to listen on; port 0 picks a free port. Loopback by default:
-    /// the emulator has no real authentication.
-    #[arg(long, default_value = "127.0.0.1:4599", value_name = "HOST:PORT")]
-    pub listen: String,
-    /// Keep state in this JSON file: loaded on start (missing = empty),
-    /// rewritten atomically after every change.
-    #[arg(long, value_name = "FILE")]
-    pub state: Option<PathBuf>,
-    /// The account every resource belongs to [default: the one the --state
-    /// file records, else 123456789012].
-    #[arg(long, value_parser = parse_account_id)]
-    pub account_id: Option<String>,
-    /// Sleep this long before answering each API request.
-    #[arg(long, default_value_t = 0, value_name = "MS")]
-    pub latency_ms: u64,
-    /// Answer ThrottlingException to requests beyond this many per second.
-    #[arg(long, value_name = "N")]
-    pub throttle_rps: Option<u32>,
-    /// Probability (0-1) of a 500 InternalFailure before any change.
-    #[arg(long, default_value_t = 0.0, value_parser = parse_rate, value_name = "P")]
-    pub error_rate: f64,
-    /// Probability (0-1) that a successful change is committed but answered
-    /// with a 500, as when a response is lost on the way back.
-    #[arg(long, default_value_t = 0.0, value_parser = parse_rate, value_name = "P")]
-    pub lost_response_rate: f64,
-    /// Seed of the fault generator, for reproducible runs (default: random,
-    /// printed on stderr when a fault is enabled).
-    #[arg(long)]
-    pub seed: Option<u64>,
-    /// Verify SigV4 signatures against this key pair and refuse others.
-    /// Without it any well-formed SigV4 Authorization header is accepted.
-    #[arg(long, value_name = "AKID:SECRET")]
-    pub credentials: Option<Credentials>,
-    /// Connections quota per Region.
-    #[arg(long, default_value_t = MAX_CONNECTIONS_PER_REGION, value_name = "N")]
-    pub max_connections: usize,
-    /// Hosts quota per account, across Regions.
-    #[arg(long, default_value_t = MAX_HOSTS_PER_ACCOUNT, value_name = "N")]
-    pub max_hosts: usize,
-    /// Tags quota per resource.
-    #[arg(long, default_value_t = MAX_TAGS, value_name = "N")]
-    pub max_tags: usize,
-}
-
-fn parse_rate(text: &str) -> std::result::Result<f64, String> {
+/// A probability, 0 to 1: the fault rates.
+pub fn parse_rate(text: &str) -> std::result::Result<f64, String> {
     match text.parse::<f64>() {
         Ok(rate) if (0.0..=1.0).contains(&rate) => Ok(rate),
         _ => Err("expected a probability between 0 and 1".to_string()),
     }
 }
 
-fn parse_account_id(text: &str) -> std::result::Result<String, String> {
+/// A 12-digit AWS account id.
+pub fn parse_account_id(text: &str) -> std::result::Result<String, String> {
     if text.len() == 12 && text.bytes().all(|b| b.is_ascii_digit()) {
         Ok(text.to_string())
     } else {
@@ -167,27 +122,6 @@ impl Default for Config {
             max_connections: MAX_CONNECTIONS_PER_REGION,
             max_hosts: MAX_HOSTS_PER_ACCOUNT,
             max_tags: MAX_TAGS,
-        }
-    }
-}
-
-impl From<&EmulatorArgs> for Config {
-    fn from(args: &EmulatorArgs) -> Config {
-        Config {
-            listen: args.listen.clone(),
-            state: args.state.clone(),
-            account_id: args.account_id.clone(),
-            holder: "codestar-reconcile emulator".to_string(),
-            wait_for_state: false,
-            latency_ms: args.latency_ms,
-            throttle_rps: args.throttle_rps,
-            error_rate: args.error_rate,
-            lost_response_rate: args.lost_response_rate,
-            seed: args.seed,
-            credentials: args.credentials.clone(),
-            max_connections: args.max_connections,
-            max_hosts: args.max_hosts,
-            max_tags: args.max_tags,
         }
     }
 }
@@ -260,8 +194,8 @@ struct Injected {
 /// Run the emulator until Ctrl-C or SIGTERM, announcing its address as the
 /// first line of stdout (`listening on http://HOST:PORT`) so a parent process
 /// can wait for it and learn a port-0 address.
-pub async fn serve(args: EmulatorArgs) -> Result<()> {
-    let running = Emulator::start(Config::from(&args)).await?;
+pub async fn serve(config: Config) -> Result<()> {
+    let running = Emulator::start(config).await?;
     let mut stdout = std::io::stdout().lock();
     writeln!(stdout, "listening on {}", running.url())
         .and_then(|()| stdout.flush())
