@@ -186,6 +186,7 @@ const MEASURE_CHILD: &str = "--measure-child";
 /// `--measure-child PROGRAM ARGS...`: run it (stdout discarded, stderr
 /// inherited) and print `exit-code wall-ns cpu-µs peak-rss-kib`. The
 /// child is reaped by `wait4`, not std's `wait`, which reports no rusage.
+#[allow(unsafe_code)] // wait4(2), for the child's peak RSS: see the SAFETY notes.
 fn measure_child(program: &str, args: &[String]) -> ! {
     let started = Instant::now();
     let child = Command::new(program)

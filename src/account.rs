@@ -24,20 +24,20 @@ use crate::spec::Target;
 
 /// How a command reaches AWS: what the shared command-line flags say.
 #[derive(Debug, Clone)]
-pub struct Settings {
+pub(crate) struct Settings {
     /// A named profile (overrides a file's `profile:`).
-    pub profile: Option<String>,
+    pub(crate) profile: Option<String>,
     /// A Region; one the file pins wins, and a different one is an error.
-    pub region: Option<String>,
+    pub(crate) region: Option<String>,
     /// An endpoint URL instead of AWS's.
-    pub endpoint_url: Option<String>,
+    pub(crate) endpoint_url: Option<String>,
     /// Run against the built-in emulator, with its state in `local_state`.
-    pub local: bool,
-    pub local_state: PathBuf,
+    pub(crate) local: bool,
+    pub(crate) local_state: PathBuf,
     /// API calls in flight at once, per target.
-    pub concurrency: usize,
+    pub(crate) concurrency: usize,
     /// How long to wait on one call, all its retries included.
-    pub timeout: Duration,
+    pub(crate) timeout: Duration,
 }
 
 impl Default for Settings {
@@ -56,21 +56,21 @@ impl Default for Settings {
 
 /// Clients for one target, and where they point.
 #[derive(Debug, Clone)]
-pub struct Account {
+pub(crate) struct Account {
     /// The service, called through [`Account::channel`].
-    pub service: Arc<dyn Service>,
-    pub region: String,
+    pub(crate) service: Arc<dyn Service>,
+    pub(crate) region: String,
     /// How every call of this target is paced, retried and bounded.
-    pub channel: Arc<Channel>,
+    pub(crate) channel: Arc<Channel>,
     /// Where the calls go, as a saved plan records it: the endpoint URL, or
     /// the `--local` sandbox and its state file.
-    pub place: Place,
+    pub(crate) place: Place,
 }
 
 /// Where a target's calls go, as a saved plan binds it.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
-pub enum Place {
+pub(crate) enum Place {
     /// An AWS endpoint (or one standing in for it), by URL.
     Endpoint(String),
     /// The `--local` sandbox, by the absolute path of its state file.
@@ -89,14 +89,14 @@ impl std::fmt::Display for Place {
 /// Where calls go: AWS through the standard chain, or a local endpoint with
 /// fixed test credentials (`state`: the `--local` sandbox's state file).
 #[derive(Debug, Clone)]
-pub enum Endpoint {
+pub(crate) enum Endpoint {
     Aws,
     Local { url: String, state: Option<PathBuf> },
 }
 
 /// The Region a target runs in: the file's pin, else `--region`, else the
 /// standard chain's. A `--region` that contradicts the file is an error.
-pub fn pinned_region(target: &Target, args: &Settings) -> Result<Option<String>> {
+pub(crate) fn pinned_region(target: &Target, args: &Settings) -> Result<Option<String>> {
     match (&target.region, &args.region) {
         (Some(file), Some(flag)) if file != flag => Err(Error::usage(format!(
             "{} pins region {file}, but --region {flag} was given; drop --region or change the file",
@@ -135,7 +135,11 @@ fn shared_http_client() -> SharedHttpClient {
 }
 
 /// Build the clients for `target`.
-pub async fn connect(target: &Target, args: &Settings, endpoint: &Endpoint) -> Result<Account> {
+pub(crate) async fn connect(
+    target: &Target,
+    args: &Settings,
+    endpoint: &Endpoint,
+) -> Result<Account> {
     let region = pinned_region(target, args)?;
     let mut loader = aws_config::defaults(BehaviorVersion::latest())
         .http_client(shared_http_client())
@@ -234,19 +238,19 @@ fn default_endpoint(region: &str) -> String {
 }
 
 /// The Region `--local` uses when neither the file nor `--region` names one.
-pub const LOCAL_DEFAULT_REGION: &str = "us-east-1";
+pub(crate) const LOCAL_DEFAULT_REGION: &str = "us-east-1";
 
 /// Who the credentials are: the account and the partition (`aws`,
 /// `aws-cn`, `aws-us-gov`) from STS GetCallerIdentity.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Identity {
-    pub account_id: String,
-    pub partition: String,
+pub(crate) struct Identity {
+    pub(crate) account_id: String,
+    pub(crate) partition: String,
 }
 
 impl Account {
     /// The account the credentials belong to (STS GetCallerIdentity).
-    pub async fn identity(&self) -> Result<Identity> {
+    pub(crate) async fn identity(&self) -> Result<Identity> {
         self.channel
             .call(true, || self.service.caller_identity())
             .await
@@ -264,7 +268,7 @@ impl Account {
 
     /// Refuse to go on when the file pins another account than the
     /// credentials reach.
-    pub async fn check_account(&self, target: &Target) -> Result<()> {
+    pub(crate) async fn check_account(&self, target: &Target) -> Result<()> {
         let Some(wanted) = &target.account_id else {
             return Ok(());
         };

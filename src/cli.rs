@@ -35,11 +35,11 @@ use crate::{call, interrupt, live, resource};
 )]
 pub struct Cli {
     #[command(subcommand)]
-    pub command: Command,
+    command: Command,
 }
 
 #[derive(Debug, Subcommand)]
-pub enum Command {
+pub(crate) enum Command {
     /// Show what apply would change, and why; change nothing.
     Plan(PlanArgs),
     /// Make the account match the files (or carry out a saved plan).
@@ -67,30 +67,30 @@ pub enum Command {
 }
 
 #[derive(Debug, Args)]
-pub struct PlanArgs {
+pub(crate) struct PlanArgs {
     /// Desired-state files, or directories of them; each file is one target.
     /// Several may follow one -f (a shell glob), or repeat -f.
     #[arg(short = 'f', long = "file", required = true, value_name = "FILE", num_args = 1..)]
-    pub files: Vec<PathBuf>,
+    pub(crate) files: Vec<PathBuf>,
     #[arg(long, default_value = "text", value_parser = choice(&Format::ALL, Format::as_str, Format::help))]
-    pub format: Format,
+    pub(crate) format: Format,
     /// Exit 2 when there are changes, 0 when there are none.
     #[arg(long)]
-    pub detailed_exitcode: bool,
+    pub(crate) detailed_exitcode: bool,
     /// Save the plan for `apply PLAN_FILE`.
     #[arg(long, value_name = "PLAN_FILE")]
-    pub out: Option<PathBuf>,
+    pub(crate) out: Option<PathBuf>,
     #[command(flatten)]
-    pub safety: SafetyArgs,
+    pub(crate) safety: SafetyArgs,
     #[command(flatten)]
-    pub aws: AwsArgs,
+    pub(crate) aws: AwsArgs,
 }
 
 #[derive(Debug, Args)]
-pub struct ApplyArgs {
+pub(crate) struct ApplyArgs {
     /// A plan saved by `plan --out`; applies exactly it, or refuses it if stale.
     #[arg(value_name = "PLAN_FILE", conflicts_with = "files")]
-    pub plan_file: Option<PathBuf>,
+    pub(crate) plan_file: Option<PathBuf>,
     /// Desired-state files, or directories of them; each file is one target.
     /// Several may follow one -f (a shell glob), or repeat -f.
     #[arg(
@@ -100,37 +100,37 @@ pub struct ApplyArgs {
         num_args = 1..,
         required_unless_present = "plan_file"
     )]
-    pub files: Vec<PathBuf>,
+    pub(crate) files: Vec<PathBuf>,
     /// Apply without asking (for CI).
     #[arg(long)]
-    pub auto_approve: bool,
+    pub(crate) auto_approve: bool,
     #[command(flatten)]
-    pub safety: SafetyArgs,
+    pub(crate) safety: SafetyArgs,
     #[command(flatten)]
-    pub aws: AwsArgs,
+    pub(crate) aws: AwsArgs,
 }
 
 #[derive(Debug, Args)]
-pub struct DriftArgs {
+pub(crate) struct DriftArgs {
     /// Desired-state files, or directories of them; each file is one target.
     /// Several may follow one -f (a shell glob), or repeat -f.
     #[arg(short = 'f', long = "file", required = true, value_name = "FILE", num_args = 1..)]
-    pub files: Vec<PathBuf>,
+    pub(crate) files: Vec<PathBuf>,
     #[arg(long, default_value = "text", value_parser = choice(&Format::ALL, Format::as_str, Format::help))]
-    pub format: Format,
+    pub(crate) format: Format,
     /// Also count these classes as drift (unmanaged is informational by default).
     #[arg(long, value_delimiter = ',', value_name = "CLASSES", value_parser = classes())]
-    pub fail_on: Vec<drift::Class>,
+    pub(crate) fail_on: Vec<drift::Class>,
     /// Do not count these classes as drift (e.g. pending).
     #[arg(long, value_delimiter = ',', value_name = "CLASSES", value_parser = classes())]
-    pub ignore: Vec<drift::Class>,
+    pub(crate) ignore: Vec<drift::Class>,
     #[command(flatten)]
-    pub aws: AwsArgs,
+    pub(crate) aws: AwsArgs,
 }
 
 /// The flags every command that talks to AWS shares.
 #[derive(Debug, Clone, Args)]
-pub struct AwsArgs {
+pub(crate) struct AwsArgs {
     /// Named profile from ~/.aws/config (overrides the file's `profile:`).
     #[arg(long)]
     profile: Option<String>,
@@ -212,49 +212,49 @@ fn classes() -> impl clap::builder::TypedValueParser<Value = drift::Class> {
 
 /// Flags of `codestar-reconcile emulator`.
 #[derive(Debug, Clone, Args)]
-pub struct EmulatorArgs {
+pub(crate) struct EmulatorArgs {
     /// Address to listen on; port 0 picks a free port. Loopback by default:
     /// the emulator has no real authentication.
     #[arg(long, default_value = "127.0.0.1:4599", value_name = "HOST:PORT")]
-    pub listen: String,
+    pub(crate) listen: String,
     /// Keep state in this JSON file: loaded on start (missing = empty),
     /// rewritten atomically after every change.
     #[arg(long, value_name = "FILE")]
-    pub state: Option<PathBuf>,
+    pub(crate) state: Option<PathBuf>,
     /// The account every resource belongs to [default: the one the --state
     /// file records, else 123456789012].
     #[arg(long, value_parser = emulator::parse_account_id)]
-    pub account_id: Option<String>,
+    pub(crate) account_id: Option<String>,
     /// Sleep this long before answering each API request.
     #[arg(long, default_value_t = 0, value_name = "MS")]
-    pub latency_ms: u64,
+    pub(crate) latency_ms: u64,
     /// Answer ThrottlingException to requests beyond this many per second.
     #[arg(long, value_name = "N")]
-    pub throttle_rps: Option<u32>,
+    pub(crate) throttle_rps: Option<u32>,
     /// Probability (0-1) of a 500 InternalFailure before any change.
     #[arg(long, default_value_t = 0.0, value_parser = emulator::parse_rate, value_name = "P")]
-    pub error_rate: f64,
+    pub(crate) error_rate: f64,
     /// Probability (0-1) that a successful change is committed but answered
     /// with a 500, as when a response is lost on the way back.
     #[arg(long, default_value_t = 0.0, value_parser = emulator::parse_rate, value_name = "P")]
-    pub lost_response_rate: f64,
+    pub(crate) lost_response_rate: f64,
     /// Seed of the fault generator, for reproducible runs (default: random,
     /// printed on stderr when a fault is enabled).
     #[arg(long)]
-    pub seed: Option<u64>,
+    pub(crate) seed: Option<u64>,
     /// Verify SigV4 signatures against this key pair and refuse others.
     /// Without it any well-formed SigV4 Authorization header is accepted.
     #[arg(long, value_name = "AKID:SECRET")]
-    pub credentials: Option<emulator::Credentials>,
+    pub(crate) credentials: Option<emulator::Credentials>,
     /// Connections quota per Region.
     #[arg(long, default_value_t = resource::MAX_CONNECTIONS_PER_REGION, value_name = "N")]
-    pub max_connections: usize,
+    pub(crate) max_connections: usize,
     /// Hosts quota per account, across Regions.
     #[arg(long, default_value_t = resource::MAX_HOSTS_PER_ACCOUNT, value_name = "N")]
-    pub max_hosts: usize,
+    pub(crate) max_hosts: usize,
     /// Tags quota per resource.
     #[arg(long, default_value_t = resource::MAX_TAGS, value_name = "N")]
-    pub max_tags: usize,
+    pub(crate) max_tags: usize,
 }
 
 impl EmulatorArgs {
@@ -281,7 +281,7 @@ impl EmulatorArgs {
 
 /// The shells `completions` writes scripts for.
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
-pub enum CompletionShell {
+pub(crate) enum CompletionShell {
     Bash,
     Zsh,
     Fish,
@@ -297,35 +297,35 @@ fn parse_stack(text: &str) -> std::result::Result<String, String> {
 }
 
 #[derive(Debug, Args)]
-pub struct ImportArgs {
+pub(crate) struct ImportArgs {
     /// The stack the file is for: resources another stack owns are left out.
     #[arg(long, value_parser = parse_stack)]
-    pub stack: String,
+    pub(crate) stack: String,
     /// Write `adopt: true` on resources no stack owns, so apply takes them over.
     #[arg(long)]
-    pub adopt: bool,
+    pub(crate) adopt: bool,
     /// Import only resources whose name matches (`*`, `?`); repeatable.
     #[arg(long = "name", value_name = "GLOB")]
-    pub names: Vec<String>,
+    pub(crate) names: Vec<String>,
     /// Write the file here instead of to standard output.
     #[arg(short = 'o', long = "out", value_name = "FILE")]
-    pub out: Option<PathBuf>,
+    pub(crate) out: Option<PathBuf>,
     #[command(flatten)]
-    pub aws: AwsArgs,
+    pub(crate) aws: AwsArgs,
 }
 
 #[derive(Debug, Clone, Args)]
-pub struct SafetyArgs {
+pub(crate) struct SafetyArgs {
     /// Allow replacements (a new ARN; connections then wait for the console handshake).
     #[arg(long)]
-    pub allow_replace: bool,
+    pub(crate) allow_replace: bool,
     /// Allow more deletes and replacements than the safety limit.
     #[arg(long)]
-    pub force: bool,
+    pub(crate) force: bool,
     /// Refuse plans deleting or replacing more than this percentage of the
     /// managed resources (overrides the file's safety.max_delete_percent).
     #[arg(long, value_name = "PERCENT", value_parser = clap::value_parser!(u32).range(0..=100))]
-    pub max_delete_percent: Option<u32>,
+    pub(crate) max_delete_percent: Option<u32>,
 }
 
 impl SafetyArgs {

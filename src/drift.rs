@@ -14,11 +14,11 @@ use crate::plan::{self, Action, Change, Options, Reason, Refusal, TargetSummary}
 use crate::resource::{Kind, Ownership, arn, ownership};
 use crate::spec::Target;
 
-pub const FORMAT_VERSION: &str = "1";
+pub(crate) const FORMAT_VERSION: &str = "1";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
-pub enum Class {
+pub(crate) enum Class {
     /// The file cannot be applied as it stands (plan refuses it).
     Conflict,
     /// In the file, gone from the account.
@@ -38,7 +38,7 @@ pub enum Class {
 }
 
 impl Class {
-    pub const ALL: [Class; 8] = [
+    pub(crate) const ALL: [Class; 8] = [
         Class::Conflict,
         Class::Missing,
         Class::Changed,
@@ -49,7 +49,7 @@ impl Class {
         Class::Unmanaged,
     ];
 
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             Class::Conflict => "conflict",
             Class::Missing => "missing",
@@ -63,7 +63,7 @@ impl Class {
     }
 
     /// One line for `--help`.
-    pub fn help(self) -> &'static str {
+    pub(crate) fn help(self) -> &'static str {
         match self {
             Class::Conflict => "the file cannot be applied as it stands (plan refuses it)",
             Class::Missing => "in the file, gone from the account",
@@ -78,7 +78,7 @@ impl Class {
 
     /// What to do about it, for the person reading the alert. True of
     /// every finding of the class; each finding's detail says the rest.
-    pub fn advice(self) -> &'static str {
+    pub(crate) fn advice(self) -> &'static str {
         match self {
             Class::Conflict => {
                 "plan refuses the file as it stands: each line says why and what to do"
@@ -108,29 +108,29 @@ impl Class {
     }
 
     /// The classes that make `drift` exit 2 unless told otherwise.
-    pub fn failing_by_default(self) -> bool {
+    pub(crate) fn failing_by_default(self) -> bool {
         self != Class::Unmanaged
     }
 }
 
 /// One way the account differs from the file, about one resource.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Finding {
-    pub class: Class,
-    pub kind: Kind,
-    pub name: String,
-    pub target: String,
+pub(crate) struct Finding {
+    pub(crate) class: Class,
+    pub(crate) kind: Kind,
+    pub(crate) name: String,
+    pub(crate) target: String,
     /// The live resource; `None` only for a missing one.
-    pub arn: Option<String>,
-    pub about: About,
+    pub(crate) arn: Option<String>,
+    pub(crate) about: About,
     /// The resource's status, when it is worth saying and is not what the
     /// finding is about.
-    pub status: Option<Status>,
+    pub(crate) status: Option<Status>,
 }
 
 /// What a finding is about; renderers turn it into words.
 #[derive(Debug, Clone, PartialEq)]
-pub enum About {
+pub(crate) enum About {
     /// What apply would change (missing, changed, extra, duplicate).
     Change(Box<Change>),
     /// What plan refuses (conflict).
@@ -143,27 +143,30 @@ pub enum About {
 
 /// A live resource's status, as AWS reports it.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Status {
-    pub kind: Kind,
-    pub status: String,
-    pub message: Option<String>,
+pub(crate) struct Status {
+    pub(crate) kind: Kind,
+    pub(crate) status: String,
+    pub(crate) message: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
-pub struct Report {
-    pub format_version: String,
-    pub targets: Vec<TargetSummary>,
-    pub findings: Vec<Finding>,
+pub(crate) struct Report {
+    pub(crate) format_version: String,
+    pub(crate) targets: Vec<TargetSummary>,
+    pub(crate) findings: Vec<Finding>,
     /// Findings per class, every class present.
-    pub summary: std::collections::BTreeMap<String, usize>,
+    pub(crate) summary: std::collections::BTreeMap<String, usize>,
     /// The classes that count as drift in this run.
-    pub fail_on: Vec<Class>,
+    pub(crate) fail_on: Vec<Class>,
     /// Whether any finding is of a failing class.
-    pub drift: bool,
+    pub(crate) drift: bool,
 }
 
 impl Report {
-    pub fn new(parts: Vec<(TargetSummary, Vec<Finding>)>, fail_on: &BTreeSet<Class>) -> Report {
+    pub(crate) fn new(
+        parts: Vec<(TargetSummary, Vec<Finding>)>,
+        fail_on: &BTreeSet<Class>,
+    ) -> Report {
         let mut targets = Vec::new();
         let mut findings = Vec::new();
         for (summary, part) in parts {
@@ -194,7 +197,7 @@ impl Report {
 /// Every way the account differs from the file, for one target: one
 /// finding per resource, of its most urgent class, its status added when
 /// that is not what the finding is about.
-pub fn findings(target: &Target, live: &Snapshot, label: &str) -> Vec<Finding> {
+pub(crate) fn findings(target: &Target, live: &Snapshot, label: &str) -> Vec<Finding> {
     let everything = Options {
         allow_replace: true,
         force: true,
@@ -269,7 +272,7 @@ pub fn findings(target: &Target, live: &Snapshot, label: &str) -> Vec<Finding> {
 }
 
 /// The class of a status worth a finding, if it is one.
-pub fn status_class(kind: Kind, status: &str) -> Option<Class> {
+pub(crate) fn status_class(kind: Kind, status: &str) -> Option<Class> {
     match (kind, status) {
         (Kind::Connection, "ERROR") | (Kind::Host, "VPC_CONFIG_FAILED_INITIALIZATION") => {
             Some(Class::Unhealthy)

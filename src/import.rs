@@ -16,36 +16,36 @@ use crate::spec::{File, FileConnection, FileHost, FileTags, FileVpc, Located};
 
 /// What to import, and how.
 #[derive(Debug, Clone, Default)]
-pub struct Options {
+pub(crate) struct Options {
     /// The stack the file is for; resources another stack owns are skipped.
-    pub stack: String,
+    pub(crate) stack: String,
     /// The Region written as the file's `region:` pin.
-    pub region: Option<String>,
+    pub(crate) region: Option<String>,
     /// Write `adopt: true` on resources no stack owns yet.
-    pub adopt: bool,
+    pub(crate) adopt: bool,
     /// Only resources whose name matches one of these (`*` and `?`); all when empty.
-    pub names: Vec<String>,
+    pub(crate) names: Vec<String>,
 }
 
 /// The file, and what was left out of it.
 #[derive(Debug, Clone)]
-pub struct Imported {
-    pub file: File,
+pub(crate) struct Imported {
+    pub(crate) file: File,
     /// Each resource left out, and why.
-    pub left_out: Vec<LeftOut>,
+    pub(crate) left_out: Vec<LeftOut>,
 }
 
 /// A resource `import` did not write into the file.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct LeftOut {
-    pub kind: Kind,
-    pub name: String,
-    pub arn: String,
-    pub why: Why,
+pub(crate) struct LeftOut {
+    pub(crate) kind: Kind,
+    pub(crate) name: String,
+    pub(crate) arn: String,
+    pub(crate) why: Why,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Why {
+pub(crate) enum Why {
     /// Another stack owns it.
     Foreign(String),
     /// Other hosts share its name and are not all this stack's: a file
@@ -89,7 +89,7 @@ impl std::fmt::Display for LeftOut {
 /// copies this stack owns, the one apply keeps is; otherwise none is, and
 /// their connections name them by ARN. Refuses only a connection to a
 /// self-managed provider without a host, which no file can express.
-pub fn import(snapshot: &Snapshot, options: &Options) -> Result<Imported> {
+pub(crate) fn import(snapshot: &Snapshot, options: &Options) -> Result<Imported> {
     let mut left_out = Vec::new();
     let mut by_name: BTreeMap<&str, Vec<&LiveHost>> = BTreeMap::new();
     for host in &snapshot.hosts {
@@ -254,7 +254,7 @@ fn file_connection(
 }
 
 /// Whether `name` matches one of `globs`; everything matches no globs.
-pub fn matches_any(name: &str, globs: &[String]) -> bool {
+pub(crate) fn matches_any(name: &str, globs: &[String]) -> bool {
     globs.is_empty() || globs.iter().any(|g| glob_match(g, name))
 }
 

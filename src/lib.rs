@@ -2,23 +2,29 @@
 //!
 //! Data flows one way: a desired-state file ([`spec`]) and a live account
 //! ([`live`]) go into the pure planner ([`plan`]); the resulting [`plan::Plan`]
-//! is rendered ([`render`]) and executed ([`apply`]). [`drift`] and
-//! [`import`] reuse the same pieces. [`emulator`] is the local stand-in for
+//! is rendered (`render`) and executed (`apply`). `drift` and `import`
+//! reuse the same pieces. [`emulator`] is the local stand-in for
 //! the AWS service that tests and `--local` run against.
 
-pub mod account;
-pub mod apply;
-pub mod call;
+//!
+//! The public modules are what the binary, the integration tests and the
+//! benchmark use: the command line, the emulator, and the pure pieces
+//! (file, snapshot, planner, vocabulary). Everything else is the crate's own.
+
 pub mod cli;
-pub mod drift;
 pub mod emulator;
 pub mod error;
-pub mod import;
 pub mod interrupt;
 pub mod live;
 pub mod plan;
-pub mod render;
 pub mod resource;
-pub mod service;
 pub mod spec;
-pub mod targets;
+
+mod account;
+mod apply;
+mod call;
+mod drift;
+mod import;
+mod render;
+mod service;
+mod targets;

@@ -174,7 +174,7 @@ struct Reader {
 }
 
 /// Read every connection and host of the account's Region, with their tags.
-pub async fn read(account: &Account, concurrency: usize) -> Result<Snapshot> {
+pub(crate) async fn read(account: &Account, concurrency: usize) -> Result<Snapshot> {
     let reader = Reader {
         service: account.service.clone(),
         channel: account.channel.clone(),

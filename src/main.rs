@@ -10,6 +10,7 @@ fn main() -> ExitCode {
 /// (6,000 resources) peaked at 64 MiB RSS over a 23 MiB heap. Two arenas:
 /// 48 MiB, no slower (`cargo bench --bench scale -- plan`).
 #[cfg(all(target_os = "linux", target_env = "gnu"))]
+#[allow(unsafe_code)] // mallopt(3): see the SAFETY note.
 fn limit_malloc_arenas() {
     // SAFETY: mallopt only changes allocator settings; it is called before
     // any other thread exists, as glibc asks. A refusal (0) leaves the

@@ -162,16 +162,6 @@ pub mod arn {
     pub fn same(a: &str, b: &str) -> bool {
         a == b || key(a) == key(b)
     }
-
-    /// The account id field of an ARN, if it has one.
-    pub fn account(arn: &str) -> Option<&str> {
-        arn.split(':').nth(4).filter(|s| !s.is_empty())
-    }
-
-    /// The Region field of an ARN, if it has one.
-    pub fn region(arn: &str) -> Option<&str> {
-        arn.split(':').nth(3).filter(|s| !s.is_empty())
-    }
 }
 
 #[cfg(test)]
@@ -189,8 +179,6 @@ mod tests {
         assert_eq!(arn::canonical(old), old);
         assert_eq!(arn::canonical("not-an-arn"), "not-an-arn");
         assert!(!arn::same("not-an-arn", "not:an:arn"));
-        assert_eq!(arn::region(new), Some("eu-west-1"));
-        assert_eq!(arn::account(new), Some("123456789012"));
     }
 
     #[test]

@@ -13,31 +13,31 @@ use crate::plan::{self, Plan, TargetSummary};
 use crate::spec::{self, Target};
 
 /// One desired-state file with the clients for its account and Region.
-pub struct OpenTarget {
-    pub spec: Target,
-    pub account: Account,
+pub(crate) struct OpenTarget {
+    pub(crate) spec: Target,
+    pub(crate) account: Account,
     /// `stack@region`: how plans and reports name this target.
-    pub label: String,
+    pub(crate) label: String,
 }
 
 /// Every target of one command run, and the local emulator when `--local`
 /// runs one for them.
-pub struct Targets {
-    pub targets: Vec<OpenTarget>,
-    pub concurrency: usize,
+pub(crate) struct Targets {
+    pub(crate) targets: Vec<OpenTarget>,
+    pub(crate) concurrency: usize,
     _local: Option<RunningEmulator>,
 }
 
 impl Targets {
     /// Load and validate every file (all errors at once, before any API
     /// call), then open each target's account and check its account pin.
-    pub async fn open(files: &[PathBuf], args: &Settings) -> Result<Targets> {
+    pub(crate) async fn open(files: &[PathBuf], args: &Settings) -> Result<Targets> {
         let specs = spec::load(files).map_err(Error::Spec)?;
         Targets::open_specs(specs, args).await
     }
 
     /// Open `specs` and check their account pins.
-    pub async fn open_specs(specs: Vec<Target>, args: &Settings) -> Result<Targets> {
+    pub(crate) async fn open_specs(specs: Vec<Target>, args: &Settings) -> Result<Targets> {
         let targets = Targets::connect(specs, args).await?;
         targets.check_accounts().await?;
         Ok(targets)
@@ -45,7 +45,7 @@ impl Targets {
 
     /// Build each target's clients, starting the `--local` sandbox if asked;
     /// no API call yet.
-    pub async fn connect(specs: Vec<Target>, args: &Settings) -> Result<Targets> {
+    pub(crate) async fn connect(specs: Vec<Target>, args: &Settings) -> Result<Targets> {
         let (endpoint, local) = if args.local {
             let state = absolute(&args.local_state)?;
             let pinned = specs.iter().find_map(|s| s.account_id.clone());
@@ -60,18 +60,6 @@ impl Targets {
         };
         let mut targets = Targets::connect_to(specs, args, &endpoint).await?;
         targets._local = local;
-        Ok(targets)
-    }
-
-    /// Open `specs` against `endpoint` (a local emulator's URL, or AWS) and
-    /// check their account pins.
-    pub async fn at_endpoint(
-        specs: Vec<Target>,
-        args: &Settings,
-        endpoint: &Endpoint,
-    ) -> Result<Targets> {
-        let targets = Targets::connect_to(specs, args, endpoint).await?;
-        targets.check_accounts().await?;
         Ok(targets)
     }
 
@@ -102,7 +90,7 @@ impl Targets {
 
     /// Refuse targets whose file pins another account than the credentials
     /// reach, before anything is read.
-    pub async fn check_accounts(&self) -> Result<()> {
+    pub(crate) async fn check_accounts(&self) -> Result<()> {
         try_join_all(
             self.targets
                 .iter()
@@ -113,7 +101,7 @@ impl Targets {
     }
 
     /// Read every target's account, concurrently.
-    pub async fn read(&self) -> Result<Vec<Snapshot>> {
+    pub(crate) async fn read(&self) -> Result<Vec<Snapshot>> {
         try_join_all(
             self.targets
                 .iter()
@@ -123,7 +111,7 @@ impl Targets {
     }
 
     /// Plan every target against its snapshot; one combined plan.
-    pub fn plan(&self, snapshots: &[Snapshot], options: &plan::Options) -> Plan {
+    pub(crate) fn plan(&self, snapshots: &[Snapshot], options: &plan::Options) -> Plan {
         Plan::combine(
             self.targets
                 .iter()
@@ -142,7 +130,7 @@ impl Targets {
 impl OpenTarget {
     /// What reports say about this target, with `live`'s count of the
     /// resources its stack owns.
-    pub fn summary(&self, live: &Snapshot) -> TargetSummary {
+    pub(crate) fn summary(&self, live: &Snapshot) -> TargetSummary {
         TargetSummary {
             label: self.label.clone(),
             file: self.spec.source.display().to_string(),
@@ -190,6 +178,6 @@ async fn start_local(state: &Path, pinned: Option<String>) -> Result<RunningEmul
 
 /// `path` from the root, so a saved plan names the same file from any
 /// directory.
-pub fn absolute(path: &Path) -> Result<PathBuf> {
+pub(crate) fn absolute(path: &Path) -> Result<PathBuf> {
     std::path::absolute(path).map_err(|e| Error::io(path, e))
 }

@@ -34,12 +34,12 @@ use crate::service::{Attempt, NewConnection, NewHost, Service};
 use crate::spec;
 use crate::targets::{OpenTarget, Targets};
 
-pub use report::{Entry, Note, Outcome, Progress, Report, describe};
+pub(crate) use report::{Entry, Note, Outcome, Progress, Report};
 
 use Action::{Adopt, Create, Delete, Replace, Update};
 
 /// Apply every target's part of `plan`, concurrently.
-pub async fn apply(targets: &Targets, plan: &Plan, progress: &Progress) -> Report {
+pub(crate) async fn apply(targets: &Targets, plan: &Plan, progress: &Progress) -> Report {
     let reports = join_all(targets.targets.iter().map(|t| {
         let changes: Vec<Change> = plan
             .changes

@@ -7,7 +7,7 @@ use crate::plan::{Action, Change, Refusal};
 
 /// How one change ended.
 #[derive(Debug, Clone, PartialEq)]
-pub enum Outcome {
+pub(crate) enum Outcome {
     Done {
         arn: Option<String>,
         note: Option<Note>,
@@ -19,7 +19,7 @@ pub enum Outcome {
 
 /// Something a person should know about a change that was done.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Note {
+pub(crate) enum Note {
     /// A retried delete whose first attempt had gone through.
     AlreadyGone,
     /// Created by a later attempt, after an earlier one that created nothing.
@@ -51,28 +51,28 @@ impl fmt::Display for Note {
 }
 
 #[derive(Debug, Clone, PartialEq)]
-pub struct Entry {
-    pub change: Change,
-    pub outcome: Outcome,
+pub(crate) struct Entry {
+    pub(crate) change: Change,
+    pub(crate) outcome: Outcome,
 }
 
 /// What an apply did, change by change.
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct Report {
-    pub entries: Vec<Entry>,
+pub(crate) struct Report {
+    pub(crate) entries: Vec<Entry>,
 }
 
 impl Report {
-    pub fn failed(&self) -> usize {
+    pub(crate) fn failed(&self) -> usize {
         self.count(|o| matches!(o, Outcome::Failed(_)))
     }
-    pub fn not_attempted(&self) -> usize {
+    pub(crate) fn not_attempted(&self) -> usize {
         self.count(|o| matches!(o, Outcome::NotAttempted(_)))
     }
-    pub fn refused(&self) -> usize {
+    pub(crate) fn refused(&self) -> usize {
         self.count(|o| matches!(o, Outcome::Refused(_)))
     }
-    pub fn done(&self) -> usize {
+    pub(crate) fn done(&self) -> usize {
         self.count(|o| matches!(o, Outcome::Done { .. }))
     }
     fn count(&self, f: impl Fn(&Outcome) -> bool) -> usize {
@@ -80,7 +80,7 @@ impl Report {
     }
 
     /// One line: how many changes ended which way.
-    pub fn summary(&self) -> String {
+    pub(crate) fn summary(&self) -> String {
         format!(
             "{} of {} changes done, {} failed, {} not attempted, {} refused",
             self.done(),
@@ -94,12 +94,12 @@ impl Report {
 
 /// Reports each change as it ends: a progress bar on a terminal, a line per
 /// change otherwise (CI logs).
-pub struct Progress {
+pub(crate) struct Progress {
     bar: Option<indicatif::ProgressBar>,
 }
 
 impl Progress {
-    pub fn new(total: usize, terminal: bool) -> Progress {
+    pub(crate) fn new(total: usize, terminal: bool) -> Progress {
         let bar = (terminal && total > 0).then(|| {
             let bar = indicatif::ProgressBar::new(total as u64);
             bar.set_style(
@@ -126,7 +126,7 @@ impl Progress {
         }
     }
 
-    pub fn finish(&self) {
+    pub(crate) fn finish(&self) {
         if let Some(bar) = &self.bar {
             bar.finish_and_clear();
         }
@@ -134,7 +134,7 @@ impl Progress {
 }
 
 /// One line for a change's outcome, as the report and progress print it.
-pub fn describe(entry: &Entry) -> String {
+pub(crate) fn describe(entry: &Entry) -> String {
     let c = &entry.change;
     let what = format!("{} {:?} ({})", c.kind, c.name, c.target);
     match &entry.outcome {

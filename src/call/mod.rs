@@ -27,24 +27,24 @@ use crate::service::Attempt;
 
 mod pace;
 
-pub use pace::Pace;
+pub(crate) use pace::Pace;
 
 /// Answers received from any endpoint so far (every attempt that got one),
 /// for the progress a terminal shows.
 static ANSWERED: AtomicU64 = AtomicU64::new(0);
 
 /// How many answers calls have received so far, in this process.
-pub fn answered() -> u64 {
+pub(crate) fn answered() -> u64 {
     ANSWERED.load(Ordering::Relaxed)
 }
 
 /// How long a command waits on one call, all attempts included, unless
 /// `--timeout` says otherwise.
-pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
+pub(crate) const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// Why a call did not go through, sorted by what may be done about it.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Failure {
+pub(crate) enum Failure {
     /// A service quota; retrying cannot help.
     Quota(String),
     /// The resource does not exist (any more).
@@ -66,7 +66,7 @@ pub enum Failure {
 }
 
 impl Failure {
-    pub fn message(&self) -> String {
+    pub(crate) fn message(&self) -> String {
         match self {
             Failure::Quota(m)
             | Failure::NotFound(m)
@@ -85,7 +85,7 @@ impl Failure {
 /// throttled account slows every phase down, not just one), the endpoint
 /// (for messages), and the deadline of each call.
 #[derive(Debug)]
-pub struct Channel {
+pub(crate) struct Channel {
     pace: Pace,
     endpoint: String,
     timeout: Duration,
@@ -104,7 +104,7 @@ const THROTTLE_RETRIES: u32 = 400;
 const ATTEMPTS_PER_DEADLINE: u32 = 3;
 
 impl Channel {
-    pub fn new(endpoint: impl Into<String>, timeout: Duration) -> Channel {
+    pub(crate) fn new(endpoint: impl Into<String>, timeout: Duration) -> Channel {
         Channel {
             pace: Pace::default(),
             endpoint: endpoint.into(),
@@ -112,15 +112,10 @@ impl Channel {
         }
     }
 
-    /// The endpoint the calls go to, as messages name it.
-    pub fn endpoint(&self) -> &str {
-        &self.endpoint
-    }
-
     /// Run `call` paced: retry throttling, requests that never left, and
     /// ambiguous failures too when `idempotent`; within the deadline, and
     /// never once the command is interrupted.
-    pub async fn call<T, F, Fut>(&self, idempotent: bool, mut call: F) -> Result<T, Failure>
+    pub(crate) async fn call<T, F, Fut>(&self, idempotent: bool, mut call: F) -> Result<T, Failure>
     where
         F: FnMut() -> Fut,
         Fut: Future<Output = Result<T, Attempt>>,
@@ -238,7 +233,7 @@ impl Channel {
 }
 
 /// A duration as messages show it: `30 s`, `2.1 s`, `0.02 s`.
-pub fn seconds(d: Duration) -> String {
+pub(crate) fn seconds(d: Duration) -> String {
     let s = d.as_secs_f64();
     if s < 1.0 {
         format!("{s:.2} s")
@@ -250,7 +245,7 @@ pub fn seconds(d: Duration) -> String {
 }
 
 /// Exponential backoff with a little deterministic spread, capped at 5 s.
-pub fn backoff(attempt: u32) -> Duration {
+pub(crate) fn backoff(attempt: u32) -> Duration {
     let base = 100u64.saturating_mul(1 << attempt.min(6));
     Duration::from_millis(base.min(5_000) + u64::from(attempt) * 37 % 100)
 }

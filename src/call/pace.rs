@@ -30,7 +30,7 @@ const HOLD: Duration = Duration::from_secs(1);
 const MIN_RATE: f64 = 0.5;
 
 #[derive(Debug)]
-pub struct Pace {
+pub(crate) struct Pace {
     state: Mutex<PaceState>,
 }
 
@@ -65,7 +65,7 @@ impl Default for Pace {
 
 impl Pace {
     /// Wait for this call's turn; answers when it was.
-    pub async fn turn(&self) -> Instant {
+    pub(crate) async fn turn(&self) -> Instant {
         let wait_until = {
             let mut s = self.state.lock().await;
             let now = Instant::now();
@@ -93,7 +93,7 @@ impl Pace {
     /// A call went through: raise the rate (`rate` successes a second, so
     /// per second: ×(1 + `START`) with no known limit, + `RECOVER` below
     /// it, + `PROBE` above it).
-    pub async fn succeeded(&self) {
+    pub(crate) async fn succeeded(&self) {
         let mut s = self.state.lock().await;
         if let Some(rate) = s.rate {
             let gain = match s.ceiling {
@@ -110,7 +110,7 @@ impl Pace {
     /// limit is hit comes back throttled, and so do calls sent while the
     /// limit's window drains; cutting the rate for each of them compounded
     /// to well under the limit.
-    pub async fn throttled(&self, sent_at: Instant) {
+    pub(crate) async fn throttled(&self, sent_at: Instant) {
         let mut s = self.state.lock().await;
         if s.last_decrease.is_some_and(|t| sent_at < t + HOLD) {
             return;

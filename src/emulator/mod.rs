@@ -347,12 +347,6 @@ impl RunningEmulator {
         format!("http://{}", self.addr)
     }
 
-    /// The seed of the fault generator (the configured one, or the random
-    /// one picked at start), to reproduce a run.
-    pub fn seed(&self) -> u64 {
-        self.seed
-    }
-
     /// Stop accepting requests and wait (at most 5 seconds) for in-flight
     /// ones to finish.
     pub async fn shutdown(mut self) {

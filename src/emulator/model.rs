@@ -56,18 +56,18 @@ impl Model {
 
 /// The names of the operations the model declares, in model order.
 #[cfg(test)]
-pub fn operation_names() -> Vec<&'static str> {
+pub(super) fn operation_names() -> Vec<&'static str> {
     MODEL.operations.keys().map(String::as_str).collect()
 }
 
 /// Whether the model declares this operation.
-pub fn has_operation(name: &str) -> bool {
+pub(super) fn has_operation(name: &str) -> bool {
     MODEL.operations.contains_key(name)
 }
 
 /// Validate a request body against the input shape of `operation`. Returns
 /// every violation found, each phrased as AWS phrases them.
-pub fn validate_input(operation: &str, input: &Value) -> Vec<String> {
+pub(super) fn validate_input(operation: &str, input: &Value) -> Vec<String> {
     let mut errors = Vec::new();
     let shape = MODEL
         .operations
@@ -81,7 +81,7 @@ pub fn validate_input(operation: &str, input: &Value) -> Vec<String> {
 
 /// The message of a `ValidationException` that reports `errors`, AWS style:
 /// `1 validation error detected: ...` or `2 validation errors detected: ...; ...`.
-pub fn validation_message(errors: &[String]) -> String {
+pub(super) fn validation_message(errors: &[String]) -> String {
     let noun = if errors.len() == 1 { "error" } else { "errors" };
     format!(
         "{} validation {noun} detected: {}",

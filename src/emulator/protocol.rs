@@ -6,11 +6,11 @@ use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
 /// Content type of every AWS JSON 1.0 request and response.
-pub const JSON_CONTENT_TYPE: &str = "application/x-amz-json-1.0";
+pub(super) const JSON_CONTENT_TYPE: &str = "application/x-amz-json-1.0";
 
 /// An error the emulated service answers with.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ApiError {
+pub(super) struct ApiError {
     pub status: StatusCode,
     /// The modelled error code, e.g. `ResourceNotFoundException`.
     pub code: &'static str,
@@ -18,7 +18,11 @@ pub struct ApiError {
 }
 
 impl ApiError {
-    pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> ApiError {
+    pub(super) fn new(
+        status: StatusCode,
+        code: &'static str,
+        message: impl Into<String>,
+    ) -> ApiError {
         ApiError {
             status,
             code,
@@ -26,11 +30,11 @@ impl ApiError {
         }
     }
 
-    pub fn validation(message: impl Into<String>) -> ApiError {
+    pub(super) fn validation(message: impl Into<String>) -> ApiError {
         ApiError::new(StatusCode::BAD_REQUEST, "ValidationException", message)
     }
 
-    pub fn not_found(message: impl Into<String>) -> ApiError {
+    pub(super) fn not_found(message: impl Into<String>) -> ApiError {
         ApiError::new(
             StatusCode::BAD_REQUEST,
             "ResourceNotFoundException",
@@ -38,7 +42,7 @@ impl ApiError {
         )
     }
 
-    pub fn unavailable(message: impl Into<String>) -> ApiError {
+    pub(super) fn unavailable(message: impl Into<String>) -> ApiError {
         ApiError::new(
             StatusCode::BAD_REQUEST,
             "ResourceUnavailableException",
@@ -46,11 +50,11 @@ impl ApiError {
         )
     }
 
-    pub fn limit(message: impl Into<String>) -> ApiError {
+    pub(super) fn limit(message: impl Into<String>) -> ApiError {
         ApiError::new(StatusCode::BAD_REQUEST, "LimitExceededException", message)
     }
 
-    pub fn internal(message: impl Into<String>) -> ApiError {
+    pub(super) fn internal(message: impl Into<String>) -> ApiError {
         ApiError::new(
             StatusCode::INTERNAL_SERVER_ERROR,
             "InternalFailure",
@@ -60,7 +64,7 @@ impl ApiError {
 
     /// The error as AWS JSON 1.0 clients read it: the code in the body's
     /// `__type` and in `x-amzn-errortype`.
-    pub fn into_json_response(self) -> Response {
+    pub(super) fn into_json_response(self) -> Response {
         let body = json!({ "__type": self.code, "message": self.message });
         let mut response = (self.status, json_body(&body)).into_response();
         set_json_content_type(&mut response);
@@ -71,7 +75,7 @@ impl ApiError {
     }
 
     /// The error as awsQuery clients (STS) read it: an XML `ErrorResponse`.
-    pub fn into_query_response(self, request_id: &str) -> Response {
+    pub(super) fn into_query_response(self, request_id: &str) -> Response {
         let fault = if self.status.is_server_error() {
             "Receiver"
         } else {
@@ -90,7 +94,7 @@ impl ApiError {
 }
 
 /// A successful AWS JSON 1.0 answer.
-pub fn json_ok(body: &Value) -> Response {
+pub(super) fn json_ok(body: &Value) -> Response {
     let mut response = (StatusCode::OK, json_body(body)).into_response();
     set_json_content_type(&mut response);
     response
@@ -108,7 +112,7 @@ fn set_json_content_type(response: &mut Response) {
 }
 
 /// Escape text for an XML element body.
-pub fn xml_escape(text: &str) -> String {
+pub(super) fn xml_escape(text: &str) -> String {
     text.replace('&', "&amp;")
         .replace('<', "&lt;")
         .replace('>', "&gt;")

@@ -49,7 +49,7 @@ impl std::str::FromStr for Credentials {
 
 /// The parts of a SigV4 `Authorization` header.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Authorization {
+pub(super) struct Authorization {
     pub access_key_id: String,
     /// `YYYYMMDD` from the credential scope.
     pub date: String,
@@ -76,7 +76,7 @@ fn incomplete(detail: &str) -> ApiError {
 }
 
 /// Parse the request's `Authorization` header.
-pub fn authorization(parts: &Parts) -> Result<Authorization, ApiError> {
+pub(super) fn authorization(parts: &Parts) -> Result<Authorization, ApiError> {
     let header = parts
         .headers
         .get(axum::http::header::AUTHORIZATION)
@@ -133,7 +133,7 @@ pub fn authorization(parts: &Parts) -> Result<Authorization, ApiError> {
 }
 
 /// Check the signature against the one configured key pair.
-pub fn verify(
+pub(super) fn verify(
     auth: &Authorization,
     credentials: &Credentials,
     parts: &Parts,

@@ -16,7 +16,7 @@ const STATE_FORMAT: u32 = 1;
 /// A key/value tag, in the order the client gave it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
-pub struct Tag {
+pub(super) struct Tag {
     pub key: String,
     pub value: String,
 }
@@ -24,7 +24,7 @@ pub struct Tag {
 /// A host's VPC configuration, as the API spells it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
-pub struct VpcConfiguration {
+pub(super) struct VpcConfiguration {
     pub vpc_id: String,
     pub subnet_ids: Vec<String>,
     pub security_group_ids: Vec<String>,
@@ -34,7 +34,7 @@ pub struct VpcConfiguration {
 
 /// A connection as the service stores it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Connection {
+pub(super) struct Connection {
     /// Creation order across the whole emulator; pagination tokens point at it.
     pub seq: u64,
     pub arn: String,
@@ -48,7 +48,7 @@ pub struct Connection {
 
 /// A host as the service stores it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Host {
+pub(super) struct Host {
     /// Creation order across the whole emulator; pagination tokens point at it.
     pub seq: u64,
     pub arn: String,
@@ -63,26 +63,26 @@ pub struct Host {
 
 /// The resources of one Region, in creation order.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Region {
+pub(super) struct Region {
     pub connections: Vec<Connection>,
     pub hosts: Vec<Host>,
 }
 
 impl Region {
-    pub fn connection(&self, resource_arn: &str) -> Option<&Connection> {
+    pub(super) fn connection(&self, resource_arn: &str) -> Option<&Connection> {
         self.connections
             .iter()
             .find(|c| arn::same(&c.arn, resource_arn))
     }
 
-    pub fn host(&self, resource_arn: &str) -> Option<&Host> {
+    pub(super) fn host(&self, resource_arn: &str) -> Option<&Host> {
         self.hosts.iter().find(|h| arn::same(&h.arn, resource_arn))
     }
 }
 
 /// Everything the emulator persists.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Store {
+pub(super) struct Store {
     format: u32,
     /// Next creation sequence number; never goes back, even on reset.
     pub next_seq: u64,
@@ -99,7 +99,7 @@ pub struct Store {
 
 impl Store {
     /// Read the state file; a missing file is an empty emulator.
-    pub fn load(path: &Path) -> Result<Store> {
+    pub(super) fn load(path: &Path) -> Result<Store> {
         let text = match std::fs::read_to_string(path) {
             Ok(text) => text,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Store::empty()),
@@ -121,7 +121,7 @@ impl Store {
         Ok(store)
     }
 
-    pub fn empty() -> Store {
+    pub(super) fn empty() -> Store {
         Store {
             format: STATE_FORMAT,
             ..Store::default()
@@ -131,7 +131,7 @@ impl Store {
     /// Write the state atomically: a reader (or a crash) sees the old file or
     /// the new one, never half of one, because rename within a directory is
     /// atomic.
-    pub fn save(&self, path: &Path) -> Result<()> {
+    pub(super) fn save(&self, path: &Path) -> Result<()> {
         let text = serde_json::to_string_pretty(self)
             .map_err(|e| Error::Other(format!("cannot serialise emulator state: {e}")))?;
         let temp = temp_path(path);
@@ -140,14 +140,14 @@ impl Store {
     }
 
     /// The Region's resources, created empty on first use.
-    pub fn region_mut(&mut self, name: &str) -> &mut Region {
+    pub(super) fn region_mut(&mut self, name: &str) -> &mut Region {
         self.regions.entry(name.to_string()).or_default()
     }
 
     /// The Region's resources, or an empty Region. Borrowed: every read
     /// asks for it, and a copy of a full Region per request was most of the
     /// emulator's time under load.
-    pub fn region(&self, name: &str) -> &Region {
+    pub(super) fn region(&self, name: &str) -> &Region {
         static EMPTY: Region = Region {
             connections: Vec::new(),
             hosts: Vec::new(),
@@ -156,24 +156,24 @@ impl Store {
     }
 
     /// Hosts count against one quota for the whole account, across Regions.
-    pub fn host_count(&self) -> usize {
+    pub(super) fn host_count(&self) -> usize {
         self.regions.values().map(|r| r.hosts.len()).sum()
     }
 
-    pub fn take_seq(&mut self) -> u64 {
+    pub(super) fn take_seq(&mut self) -> u64 {
         let seq = self.next_seq;
         self.next_seq += 1;
         seq
     }
 
     /// Record an ARN as issued; false when it was issued before.
-    pub fn issue(&mut self, resource_arn: &str) -> bool {
+    pub(super) fn issue(&mut self, resource_arn: &str) -> bool {
         self.issued_arns.insert(arn::canonical(resource_arn))
     }
 
     /// Forget every resource; keep what guarantees ARNs and pagination tokens
     /// are never reused.
-    pub fn reset(&mut self) {
+    pub(super) fn reset(&mut self) {
         self.regions.clear();
     }
 }
@@ -183,7 +183,7 @@ impl Store {
 /// The lock is on `FILE.lock` (the state file itself is replaced on every
 /// save), which also says who holds it.
 #[derive(Debug)]
-pub struct StateLock {
+pub(super) struct StateLock {
     _file: std::fs::File,
 }
 
@@ -191,7 +191,7 @@ impl StateLock {
     /// Take the lock of `state` for `holder`. When another process holds
     /// it: fail at once, or with `wait`, say so and wait; but never wait
     /// for a serving emulator, which only stops when told to.
-    pub fn acquire(state: &Path, holder: &str, wait: bool) -> Result<StateLock> {
+    pub(super) fn acquire(state: &Path, holder: &str, wait: bool) -> Result<StateLock> {
         use std::io::{Read, Seek, Write};
         let path = lock_path(state);
         let mut file = std::fs::OpenOptions::new()

@@ -7,14 +7,18 @@ use axum::response::{IntoResponse, Response};
 use super::protocol::{ApiError, xml_escape};
 
 /// The STS action a form-encoded awsQuery body asks for, if any.
-pub fn action(body: &[u8]) -> Option<String> {
+pub(super) fn action(body: &[u8]) -> Option<String> {
     url::form_urlencoded::parse(body)
         .find(|(name, _)| name == "Action")
         .map(|(_, value)| value.into_owned())
 }
 
 /// Answer an STS action; only `GetCallerIdentity` is known.
-pub fn answer(action: &str, account_id: &str, request_id: &str) -> Result<Response, ApiError> {
+pub(super) fn answer(
+    action: &str,
+    account_id: &str,
+    request_id: &str,
+) -> Result<Response, ApiError> {
     if action != "GetCallerIdentity" {
         return Err(ApiError::new(
             StatusCode::BAD_REQUEST,

@@ -8,7 +8,7 @@
 mod change;
 mod guard;
 mod planner;
-pub mod saved;
+pub(crate) mod saved;
 #[cfg(test)]
 pub(crate) mod tests;
 

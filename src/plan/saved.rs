@@ -24,10 +24,10 @@ use crate::spec::Target;
 /// Version 2 binds each target to its account, partition and endpoint, and
 /// finds its file from any directory; version 1 plans are refused (make a
 /// new one).
-pub const SAVED_FORMAT_VERSION: &str = "2";
+pub(crate) const SAVED_FORMAT_VERSION: &str = "2";
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct SavedPlan {
+pub(crate) struct SavedPlan {
     pub format_version: String,
     pub tool_version: String,
     pub options: Options,
@@ -39,7 +39,7 @@ pub struct SavedPlan {
 
 /// What one target's part of the plan was made from, and where.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct SavedInput {
+pub(crate) struct SavedInput {
     /// The file as the command line named it.
     pub file: String,
     /// The same file from the root, when the plan was made.
@@ -57,7 +57,7 @@ pub struct SavedInput {
 }
 
 impl SavedPlan {
-    pub fn new(plan: Plan, options: Options, inputs: Vec<SavedInput>) -> SavedPlan {
+    pub(crate) fn new(plan: Plan, options: Options, inputs: Vec<SavedInput>) -> SavedPlan {
         let mut saved = SavedPlan {
             format_version: SAVED_FORMAT_VERSION.to_owned(),
             tool_version: env!("CARGO_PKG_VERSION").to_owned(),
@@ -72,7 +72,7 @@ impl SavedPlan {
 
     /// Read a saved plan: refused unless it is exactly as `plan --out`
     /// wrote it, in this version's format.
-    pub fn parse(path: &Path, text: &str) -> Result<SavedPlan, Error> {
+    pub(crate) fn parse(path: &Path, text: &str) -> Result<SavedPlan, Error> {
         let remake = "make a new one with `plan --out`";
         let version = serde_json::from_str::<serde_json::Value>(text)
             .ok()
@@ -120,7 +120,7 @@ impl SavedPlan {
 impl SavedInput {
     /// Where to look for the file, most specific first: relative to the
     /// plan file, as named from this directory, from the root.
-    pub fn candidates(&self, plan_file: &Path) -> Vec<PathBuf> {
+    pub(crate) fn candidates(&self, plan_file: &Path) -> Vec<PathBuf> {
         let mut out = Vec::new();
         if let Some(relative) = &self.file_from_plan {
             let dir = plan_file.parent().unwrap_or(Path::new(""));
@@ -133,7 +133,7 @@ impl SavedInput {
     }
 
     /// The file cannot be found at any candidate.
-    pub fn lost(&self, plan_file: &Path) -> Error {
+    pub(crate) fn lost(&self, plan_file: &Path) -> Error {
         let looked: Vec<String> = self
             .candidates(plan_file)
             .iter()
@@ -150,7 +150,7 @@ impl SavedInput {
 
     /// Refused unless this run would call where the plan was made; checked
     /// before any call.
-    pub fn check_place(&self, place: &Place) -> Result<(), Error> {
+    pub(crate) fn check_place(&self, place: &Place) -> Result<(), Error> {
         if &self.place == place {
             return Ok(());
         }
@@ -175,7 +175,7 @@ impl SavedInput {
 
     /// Refused unless the credentials are for the account (and partition)
     /// the plan was made in.
-    pub fn check_identity(&self, identity: &Identity) -> Result<(), Error> {
+    pub(crate) fn check_identity(&self, identity: &Identity) -> Result<(), Error> {
         if identity.account_id == self.account_id && identity.partition == self.partition {
             return Ok(());
         }
@@ -195,7 +195,7 @@ impl SavedInput {
 
 /// A digest of everything the planner reads from a target's file (not its
 /// path, comments or key order), certificates included.
-pub fn desired_digest(target: &Target) -> String {
+pub(crate) fn desired_digest(target: &Target) -> String {
     let mut value = serde_json::to_value(target).expect("a target always serialises");
     if let Some(object) = value.as_object_mut() {
         object.remove("source");
@@ -205,7 +205,7 @@ pub fn desired_digest(target: &Target) -> String {
 
 /// `path` relative to `base` (both from the root), through `..` where they
 /// part; `None` when they share no root (another drive).
-pub fn relative_to(path: &Path, base: &Path) -> Option<PathBuf> {
+pub(crate) fn relative_to(path: &Path, base: &Path) -> Option<PathBuf> {
     use std::path::Component;
     let path: Vec<Component> = path.components().collect();
     let base: Vec<Component> = base.components().collect();

@@ -38,23 +38,23 @@ impl Sign {
 /// One changed field.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(super) struct Line {
-    pub sign: Sign,
-    pub key: String,
-    pub value: String,
+    pub(crate) sign: Sign,
+    pub(crate) key: String,
+    pub(crate) value: String,
     /// This field is why the resource must be replaced.
-    pub forces_replacement: bool,
+    pub(crate) forces_replacement: bool,
 }
 
 /// A change's changed fields, and how many fields stayed the same.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub(super) struct FieldDiff {
-    pub lines: Vec<Line>,
-    pub unchanged: usize,
+    pub(crate) lines: Vec<Line>,
+    pub(crate) unchanged: usize,
 }
 
 impl FieldDiff {
     /// The widest key, so renderers can line up the `=` signs.
-    pub fn key_width(&self) -> usize {
+    pub(crate) fn key_width(&self) -> usize {
         self.lines
             .iter()
             .map(|l| l.key.chars().count())
@@ -63,7 +63,7 @@ impl FieldDiff {
     }
 
     /// `# (2 unchanged fields hidden)`, when any are.
-    pub fn hidden(&self) -> Option<String> {
+    pub(crate) fn hidden(&self) -> Option<String> {
         match self.unchanged {
             0 => None,
             1 => Some("# (1 unchanged field hidden)".to_owned()),
@@ -74,7 +74,7 @@ impl FieldDiff {
 
 impl Line {
     /// `+ key = value`, the key padded to `width` so the `=` line up.
-    pub fn text(&self, width: usize) -> String {
+    pub(crate) fn text(&self, width: usize) -> String {
         format!(
             "{} {:width$} = {}",
             self.sign.as_char(),

@@ -11,7 +11,7 @@ use crate::resource::{Kind, STACK_TAG};
 use super::Format;
 use super::words;
 
-pub fn render_drift(report: &Report, format: Format) -> String {
+pub(crate) fn render_drift(report: &Report, format: Format) -> String {
     match format {
         Format::Json => {
             let mut out =
@@ -52,7 +52,7 @@ fn drift_json(report: &Report) -> serde_json::Value {
 }
 
 /// What a finding says, in words.
-pub fn detail(finding: &Finding) -> String {
+pub(crate) fn detail(finding: &Finding) -> String {
     let mut text = match &finding.about {
         About::Change(change) => match (change.action, &change.reason) {
             (Action::Create, _) => "in the file, but not in the account".to_owned(),

@@ -11,7 +11,7 @@ use crate::plan::Plan;
 
 /// The plan as pretty-printed JSON (`format_version` "2"), ending in a
 /// newline so it is a well-formed text file when redirected.
-pub fn plan_json(plan: &Plan) -> String {
+pub(crate) fn plan_json(plan: &Plan) -> String {
     // A plan is strings, numbers and string-keyed maps: serialising it into
     // memory cannot fail.
     let mut value = serde_json::to_value(plan).expect("a Plan always serialises");
@@ -48,7 +48,7 @@ mod tests {
 
     /// A plan read back from [`plan_json`]'s output (the words are dropped: the
     /// typed reasons say it all).
-    pub fn plan_from_json(text: &str) -> serde_json::Result<Plan> {
+    pub(crate) fn plan_from_json(text: &str) -> serde_json::Result<Plan> {
         let mut value: Value = serde_json::from_str(text)?;
         if let Some(changes) = value["changes"].as_array_mut() {
             for json in changes {

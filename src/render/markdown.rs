@@ -17,14 +17,14 @@ use crate::plan::{Action, Change, Plan, Refusal, Warning};
 
 /// GitHub's limit on a comment body. We measure UTF-8 bytes, never fewer
 /// than characters, so the limit holds however GitHub counts.
-pub const MARKDOWN_LIMIT: usize = 65_536;
+pub(crate) const MARKDOWN_LIMIT: usize = 65_536;
 
 /// Room kept for the digits of the "… and N more" lines, which are counted
 /// before N is known.
 const SLACK: usize = 64;
 
 /// The plan as a pull-request comment, at most [`MARKDOWN_LIMIT`] bytes.
-pub fn plan_markdown(plan: &Plan) -> String {
+pub(crate) fn plan_markdown(plan: &Plan) -> String {
     let parts = Parts::of(plan);
     let all = Kept::all(&parts);
     let full = parts.assemble(&all);

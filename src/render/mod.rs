@@ -10,21 +10,23 @@ mod drift;
 mod json;
 mod markdown;
 mod text;
-pub mod words;
+pub(crate) mod words;
 
 use std::ffi::OsStr;
 use std::io::IsTerminal;
 
 use crate::plan::{Action, Plan, Summary};
 
-pub use drift::{detail as finding_detail, render_drift};
-pub use json::plan_json;
-pub use markdown::{MARKDOWN_LIMIT, plan_markdown};
-pub use text::plan_text;
+#[cfg(test)]
+pub(crate) use drift::detail as finding_detail;
+pub(crate) use drift::render_drift;
+pub(crate) use json::plan_json;
+pub(crate) use markdown::plan_markdown;
+pub(crate) use text::plan_text;
 
 /// The output formats `plan` and `drift` can print.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Format {
+pub(crate) enum Format {
     /// Terraform-like text, coloured on a terminal.
     Text,
     /// A pull-request comment (GitHub-flavoured markdown, at most 65,536 characters).
@@ -34,10 +36,10 @@ pub enum Format {
 }
 
 impl Format {
-    pub const ALL: [Format; 3] = [Format::Text, Format::Markdown, Format::Json];
+    pub(crate) const ALL: [Format; 3] = [Format::Text, Format::Markdown, Format::Json];
 
     /// As the command line spells it.
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             Format::Text => "text",
             Format::Markdown => "markdown",
@@ -46,7 +48,7 @@ impl Format {
     }
 
     /// One line for `--help`.
-    pub fn help(self) -> &'static str {
+    pub(crate) fn help(self) -> &'static str {
         match self {
             Format::Text => "Terraform-like text, coloured on a terminal",
             Format::Markdown => {
@@ -59,16 +61,16 @@ impl Format {
 
 /// How text output may be decorated.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct Style {
+pub(crate) struct Style {
     /// Whether to emit ANSI colour and bold codes.
-    pub color: bool,
+    pub(crate) color: bool,
 }
 
 impl Style {
     /// Colour only when stdout is a terminal that is not `TERM=dumb` and
     /// `NO_COLOR` is unset or empty (<https://no-color.org>): CI logs, files
     /// and dumb terminals get plain text.
-    pub fn detect() -> Style {
+    pub(crate) fn detect() -> Style {
         Style::decide(
             std::env::var_os("NO_COLOR").as_deref(),
             std::env::var_os("TERM").as_deref(),
@@ -86,7 +88,7 @@ impl Style {
 
 /// `TERM=dumb`: a terminal that cannot move the cursor or show colour
 /// (Emacs shells, some CI runners).
-pub fn dumb_terminal() -> bool {
+pub(crate) fn dumb_terminal() -> bool {
     is_dumb(std::env::var_os("TERM").as_deref())
 }
 
@@ -95,7 +97,7 @@ fn is_dumb(term: Option<&OsStr>) -> bool {
 }
 
 /// The plan in the chosen format. `style` matters only for text.
-pub fn render_plan(plan: &Plan, format: Format, style: Style) -> String {
+pub(crate) fn render_plan(plan: &Plan, format: Format, style: Style) -> String {
     match format {
         Format::Text => plan_text(plan, style),
         Format::Markdown => plan_markdown(plan),
@@ -104,7 +106,7 @@ pub fn render_plan(plan: &Plan, format: Format, style: Style) -> String {
 }
 
 /// "1 host", "0 connections", "2 connections".
-pub fn count(n: usize, noun: &str) -> String {
+pub(crate) fn count(n: usize, noun: &str) -> String {
     if n == 1 {
         format!("1 {noun}")
     } else {

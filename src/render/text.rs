@@ -53,7 +53,7 @@ impl Painter {
 }
 
 /// The plan for a terminal. Colour codes appear only with `style.color`.
-pub fn plan_text(plan: &Plan, style: Style) -> String {
+pub(crate) fn plan_text(plan: &Plan, style: Style) -> String {
     let p = Painter { color: style.color };
     let mut out = String::new();
 

@@ -6,7 +6,7 @@ use crate::plan::{Action, Change, Field, Reason, State, Warning, WarningKind};
 use crate::resource::Kind;
 
 /// Why a change is planned, in a sentence.
-pub fn reason(change: &Change) -> String {
+pub(crate) fn reason(change: &Change) -> String {
     match &change.reason {
         Reason::Missing => "not in the account".to_owned(),
         Reason::Differs { fields } => {
@@ -101,7 +101,7 @@ fn cannot_change(change: &Change) -> String {
 }
 
 /// What a reviewer must know, in a sentence (without the resource's name).
-pub fn warning(w: &Warning) -> String {
+pub(crate) fn warning(w: &Warning) -> String {
     match &w.warning {
         WarningKind::PendingHandshake => {
             "will be PENDING until someone completes the provider handshake in the AWS console \
@@ -127,7 +127,7 @@ pub fn warning(w: &Warning) -> String {
 }
 
 /// Field by field: what the account has → what the file says.
-pub fn differences(change: &Change) -> Vec<String> {
+pub(crate) fn differences(change: &Change) -> Vec<String> {
     let empty = State::default();
     let before = change.before.as_ref().unwrap_or(&empty);
     let after = change.after.as_ref().unwrap_or(&empty);
@@ -183,7 +183,7 @@ pub fn differences(change: &Change) -> Vec<String> {
 
 /// What the action does to the resource, as a past participle for sentences
 /// like "will be replaced".
-pub fn action_outcome(action: Action) -> &'static str {
+pub(crate) fn action_outcome(action: Action) -> &'static str {
     match action {
         Action::Create => "created",
         Action::Update => "updated in place",

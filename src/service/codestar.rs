@@ -21,7 +21,7 @@ const PAGE_SIZE: i32 = 100;
 
 /// The CodeStar Connections API (signing name `codestar-connections`).
 #[derive(Debug, Clone)]
-pub struct CodeStar {
+pub(crate) struct CodeStar {
     client: Client,
     sts: aws_sdk_sts::Client,
 }
@@ -31,7 +31,7 @@ impl CodeStar {
     /// paces and retries every call, because a blind retry of a create can
     /// duplicate a resource and the SDK's adaptive limiter stalls a
     /// throttled fleet for seconds.
-    pub fn new(config: &aws_types::SdkConfig) -> CodeStar {
+    pub(crate) fn new(config: &aws_types::SdkConfig) -> CodeStar {
         CodeStar {
             client: Client::from_conf(
                 aws_sdk_codestarconnections::config::Builder::from(config)

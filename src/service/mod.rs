@@ -21,14 +21,14 @@ use crate::live::{LiveConnection, LiveHost};
 use crate::resource::Tags;
 use crate::spec::Vpc;
 
-pub use codestar::CodeStar;
+pub(crate) use codestar::CodeStar;
 
 /// One attempt of a call, as a future.
-pub type Call<'a, T> = BoxFuture<'a, Result<T, Attempt>>;
+pub(crate) type Call<'a, T> = BoxFuture<'a, Result<T, Attempt>>;
 
 /// How one attempt failed, sorted by what may be done next.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Attempt {
+pub(crate) enum Attempt {
     /// The service asked to slow down: nothing happened.
     Throttled,
     /// The request never reached the service (no connection made): nothing
@@ -43,34 +43,34 @@ pub enum Attempt {
 
 /// One page of a list, and the token of the next one.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Page<T> {
-    pub items: Vec<T>,
-    pub next: Option<String>,
+pub(crate) struct Page<T> {
+    pub(crate) items: Vec<T>,
+    pub(crate) next: Option<String>,
 }
 
 /// A connection to create.
 #[derive(Debug, Clone, PartialEq)]
-pub struct NewConnection {
-    pub name: String,
+pub(crate) struct NewConnection {
+    pub(crate) name: String,
     /// Only for a connection without a host.
-    pub provider_type: Option<String>,
-    pub host_arn: Option<String>,
-    pub tags: Tags,
+    pub(crate) provider_type: Option<String>,
+    pub(crate) host_arn: Option<String>,
+    pub(crate) tags: Tags,
 }
 
 /// A host to create.
 #[derive(Debug, Clone, PartialEq)]
-pub struct NewHost {
-    pub name: String,
-    pub provider_type: String,
-    pub provider_endpoint: String,
-    pub vpc: Option<Vpc>,
-    pub tags: Tags,
+pub(crate) struct NewHost {
+    pub(crate) name: String,
+    pub(crate) provider_type: String,
+    pub(crate) provider_endpoint: String,
+    pub(crate) vpc: Option<Vpc>,
+    pub(crate) tags: Tags,
 }
 
 /// The operations the tool calls. Lists leave tags empty: they are read
 /// with [`Service::list_tags`].
-pub trait Service: Send + Sync + Debug {
+pub(crate) trait Service: Send + Sync + Debug {
     fn list_connections(&self, next: Option<String>) -> Call<'_, Page<LiveConnection>>;
     fn list_hosts(&self, next: Option<String>) -> Call<'_, Page<LiveHost>>;
     /// Every tag but AWS's own `aws:` tags.

@@ -8,14 +8,14 @@ use std::process::{Command, Output, Stdio};
 use crate::support::{ACCESS_KEY_ID, SECRET_ACCESS_KEY, Sandbox};
 
 /// The outcome of one run of `codestar-reconcile`.
-pub struct Run {
+pub(crate) struct Run {
     pub code: i32,
     pub stdout: String,
     pub stderr: String,
 }
 
 impl Run {
-    pub fn from(output: Output) -> Run {
+    pub(crate) fn from(output: Output) -> Run {
         Run {
             code: output.status.code().unwrap_or(-1),
             stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
@@ -25,7 +25,7 @@ impl Run {
 
     /// Panics with both streams unless the exit code is `code`.
     #[track_caller]
-    pub fn expect(self, code: i32) -> Run {
+    pub(crate) fn expect(self, code: i32) -> Run {
         assert_eq!(
             self.code, code,
             "exit code {} (wanted {code})\n--- stdout\n{}\n--- stderr\n{}",
@@ -37,7 +37,7 @@ impl Run {
 
 /// The binary with an environment that cannot reach AWS or read the
 /// developer's own profiles.
-pub fn command(dir: &Path) -> Command {
+pub(crate) fn command(dir: &Path) -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_codestar-reconcile"));
     cmd.current_dir(dir)
         .env_clear()
@@ -55,7 +55,7 @@ pub fn command(dir: &Path) -> Command {
 
 /// The binary in `dir` running `args` against `sandbox` (region eu-west-1
 /// unless the file pins another), not started yet.
-pub fn against(dir: &Path, sandbox: &Sandbox, args: &[&str]) -> Command {
+pub(crate) fn against(dir: &Path, sandbox: &Sandbox, args: &[&str]) -> Command {
     let mut cmd = command(dir);
     cmd.args(args)
         .args(["--endpoint-url", &sandbox.url()])
@@ -66,7 +66,7 @@ pub fn against(dir: &Path, sandbox: &Sandbox, args: &[&str]) -> Command {
 }
 
 /// Run the binary in `dir` against `sandbox` and wait for it.
-pub fn run(dir: &Path, sandbox: &Sandbox, args: &[&str]) -> Run {
+pub(crate) fn run(dir: &Path, sandbox: &Sandbox, args: &[&str]) -> Run {
     Run::from(
         against(dir, sandbox, args)
             .output()
@@ -75,7 +75,7 @@ pub fn run(dir: &Path, sandbox: &Sandbox, args: &[&str]) -> Run {
 }
 
 /// Run the binary in `dir` with no endpoint at all (`--local`, `validate`).
-pub fn run_plain(dir: &Path, args: &[&str]) -> Run {
+pub(crate) fn run_plain(dir: &Path, args: &[&str]) -> Run {
     Run::from(
         command(dir)
             .args(args)
@@ -85,23 +85,23 @@ pub fn run_plain(dir: &Path, args: &[&str]) -> Run {
 }
 
 /// A scratch directory with one desired-state file in it.
-pub struct Workdir {
+pub(crate) struct Workdir {
     pub dir: tempfile::TempDir,
 }
 
 impl Workdir {
-    pub fn new() -> Workdir {
+    pub(crate) fn new() -> Workdir {
         Workdir {
             dir: tempfile::tempdir().expect("a temp dir"),
         }
     }
 
-    pub fn path(&self) -> &Path {
+    pub(crate) fn path(&self) -> &Path {
         self.dir.path()
     }
 
     /// Write `name` in the directory; returns its path.
-    pub fn write(&self, name: &str, text: &str) -> PathBuf {
+    pub(crate) fn write(&self, name: &str, text: &str) -> PathBuf {
         let path = self.dir.path().join(name);
         if let Some(parent) = path.parent() {
             std::fs::create_dir_all(parent).expect("create parent dirs");
@@ -114,7 +114,7 @@ impl Workdir {
 /// A desired-state file of `connections` connections and `hosts` GHES
 /// hosts; every third connection uses a host, the others are tagged GitHub
 /// ones.
-pub fn fleet(stack: &str, region: &str, connections: usize, hosts: usize) -> String {
+pub(crate) fn fleet(stack: &str, region: &str, connections: usize, hosts: usize) -> String {
     let mut file = format!("version: 1\nstack: {stack}\nregion: {region}\n");
     if hosts > 0 {
         file.push_str("hosts:\n");
@@ -141,12 +141,12 @@ pub fn fleet(stack: &str, region: &str, connections: usize, hosts: usize) -> Str
 }
 
 /// A command's stdout as JSON, or a panic showing it.
-pub fn json(text: &str) -> serde_json::Value {
+pub(crate) fn json(text: &str) -> serde_json::Value {
     serde_json::from_str(text).unwrap_or_else(|e| panic!("not JSON ({e}):\n{text}"))
 }
 
 /// The (action, kind, name) of every change of a JSON plan.
-pub fn actions(plan: &serde_json::Value) -> Vec<(String, String, String)> {
+pub(crate) fn actions(plan: &serde_json::Value) -> Vec<(String, String, String)> {
     plan["changes"]
         .as_array()
         .expect("changes is a list")

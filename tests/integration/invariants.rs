@@ -18,7 +18,7 @@ use crate::support::Sandbox;
 
 /// One live resource, every field the tool could change.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Resource {
+pub(crate) struct Resource {
     pub kind: Kind,
     pub name: String,
     pub provider_type: String,
@@ -30,17 +30,17 @@ pub struct Resource {
 
 /// An account and Region, by ARN.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Account {
+pub(crate) struct Account {
     pub resources: BTreeMap<String, Resource>,
 }
 
 impl Account {
     /// How many resources of `kind` are called `name`.
-    pub fn count(&self, kind: Kind, name: &str) -> usize {
+    pub(crate) fn count(&self, kind: Kind, name: &str) -> usize {
         self.named(kind, name).count()
     }
 
-    pub fn named<'a>(
+    pub(crate) fn named<'a>(
         &'a self,
         kind: Kind,
         name: &'a str,
@@ -58,7 +58,7 @@ impl Account {
 /// Read every connection and host with their tags. Each call is retried
 /// until it succeeds, so this also reads through an emulator injecting
 /// faults.
-pub async fn read(client: &codestar::Client) -> Account {
+pub(crate) async fn read(client: &codestar::Client) -> Account {
     let mut account = Account::default();
     let mut token = None;
     loop {
@@ -152,7 +152,7 @@ where
 /// - No name of either kind is shared by several resources unless exactly
 ///   those resources already shared it before (host names are not unique in
 ///   AWS, so a lost create response could otherwise leave a twin).
-pub fn violations(before: &Account, after: &Account, desired: &Desired) -> Vec<String> {
+pub(crate) fn violations(before: &Account, after: &Account, desired: &Desired) -> Vec<String> {
     let mut found = Vec::new();
     let untouchable = before.owned_by(|r| match r.tags.get(STACK_TAG) {
         Some(owner) => owner != STACK,
@@ -198,7 +198,7 @@ pub fn violations(before: &Account, after: &Account, desired: &Desired) -> Vec<S
 
 /// Panics with every violation, and both accounts, if there is any.
 #[track_caller]
-pub fn assert_promises_kept(before: &Account, after: &Account, desired: &Desired) {
+pub(crate) fn assert_promises_kept(before: &Account, after: &Account, desired: &Desired) {
     let found = violations(before, after, desired);
     assert!(
         found.is_empty(),
@@ -209,14 +209,14 @@ pub fn assert_promises_kept(before: &Account, after: &Account, desired: &Desired
 }
 
 /// [`read`] for a sync test: the sandbox's eu-west-1 account, on `runtime`.
-pub fn read_on(runtime: &tokio::runtime::Runtime, sandbox: &Sandbox) -> Account {
+pub(crate) fn read_on(runtime: &tokio::runtime::Runtime, sandbox: &Sandbox) -> Account {
     runtime.block_on(async { read(&sandbox.client("eu-west-1").await).await })
 }
 
 /// Run `apply` until it exits 0, at most 3 times; answers how many runs it
 /// took, or panics with the last run's output.
 #[track_caller]
-pub fn apply_until_converged(dir: &Path, sandbox: &Sandbox) -> usize {
+pub(crate) fn apply_until_converged(dir: &Path, sandbox: &Sandbox) -> usize {
     let mut runs = Vec::new();
     while runs.len() < 3 {
         let out = run(dir, sandbox, &APPLY);
@@ -240,7 +240,7 @@ pub fn apply_until_converged(dir: &Path, sandbox: &Sandbox) -> usize {
 
 /// Panics unless `plan --detailed-exitcode` of `file` finds nothing to do.
 #[track_caller]
-pub fn assert_plan_empty(dir: &Path, sandbox: &Sandbox, file: &str) {
+pub(crate) fn assert_plan_empty(dir: &Path, sandbox: &Sandbox, file: &str) {
     let out = run(
         dir,
         sandbox,

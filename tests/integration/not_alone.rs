@@ -248,6 +248,17 @@ fn run_via(dir: &Path, url: &str, args: &[&str]) -> Run {
     Run::from(sandbox_free)
 }
 
+/// Send `signal` to a child process of this test.
+#[allow(unsafe_code)] // kill(2): see the SAFETY note.
+fn signal_child(child: &Child, signal: i32) {
+    let pid = libc::pid_t::try_from(child.id()).expect("a pid fits pid_t");
+    // SAFETY: kill(2) takes plain integers; the pid is our own child, not
+    // yet waited for, so it names no other process.
+    unsafe {
+        libc::kill(pid, signal);
+    }
+}
+
 /// Start apply, wait until it has printed `ok_lines` done changes, send
 /// `signal` (`send_twice`: twice), and wait for it to end.
 fn interrupt_apply(
@@ -289,10 +300,7 @@ fn interrupt_apply(
         );
         std::thread::sleep(Duration::from_millis(10));
     }
-    // SAFETY: kill(2) on our own child's pid.
-    unsafe {
-        libc::kill(child.id() as i32, signal);
-    }
+    signal_child(&child, signal);
     if send_twice {
         // Once it has said what the first one does, as a person would.
         while !lines
@@ -307,10 +315,7 @@ fn interrupt_apply(
             );
             std::thread::sleep(Duration::from_millis(10));
         }
-        // SAFETY: as above.
-        unsafe {
-            libc::kill(child.id() as i32, signal);
-        }
+        signal_child(&child, signal);
     }
     let mut stdout = String::new();
     child
@@ -404,9 +409,7 @@ fn a_read_only_command_interrupted_says_nothing_was_changed() {
         .spawn()
         .expect("start plan");
     std::thread::sleep(Duration::from_millis(500));
-    unsafe {
-        libc::kill(child.id() as i32, libc::SIGTERM);
-    }
+    signal_child(&child, libc::SIGTERM);
     let out = Run::from(child.wait_with_output().unwrap());
     assert_eq!(out.code, 143, "{}", out.stderr);
     assert!(

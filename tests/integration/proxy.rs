@@ -17,7 +17,7 @@ use std::time::Duration;
 
 /// What the proxy does with one request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Verdict {
+pub(crate) enum Verdict {
     Forward,
     /// Forward it, then drop the connection instead of answering.
     LoseAnswer,
@@ -26,7 +26,7 @@ pub enum Verdict {
 type Rule = Box<dyn FnMut(&str) -> Verdict + Send>;
 
 /// A proxy serving on `127.0.0.1:<free port>` until dropped.
-pub struct Proxy {
+pub(crate) struct Proxy {
     addr: SocketAddr,
     stop: Arc<AtomicBool>,
     thread: Option<JoinHandle<()>>,
@@ -35,7 +35,7 @@ pub struct Proxy {
 impl Proxy {
     /// Proxy to `upstream`; `rule` sees each request's operation (what
     /// follows the last `.` of `X-Amz-Target`, or the STS `Action`).
-    pub fn start(
+    pub(crate) fn start(
         upstream: SocketAddr,
         rule: impl FnMut(&str) -> Verdict + Send + 'static,
     ) -> Proxy {
@@ -68,7 +68,7 @@ impl Proxy {
         }
     }
 
-    pub fn url(&self) -> String {
+    pub(crate) fn url(&self) -> String {
         format!("http://{}", self.addr)
     }
 }

@@ -12,15 +12,15 @@ use aws_sdk_codestarconnections::types::{ProviderType, Tag};
 use codestar_reconcile::resource::{Kind, PROTECT_TAG, STACK_TAG, Tags};
 
 /// The stack every proof file declares.
-pub const STACK: &str = "platform";
+pub(crate) const STACK: &str = "platform";
 /// The stack that owns the foreign resources.
-pub const OTHER_STACK: &str = "other-team";
+pub(crate) const OTHER_STACK: &str = "other-team";
 
 /// How the proofs apply `stack.yaml`. The replace and delete-percentage
 /// guards have their own tests; here they would only turn random or large
 /// cases into refusals. The ownership and protection guards hold whatever
 /// the flags say.
-pub const APPLY: [&str; 6] = [
+pub(crate) const APPLY: [&str; 6] = [
     "apply",
     "-f",
     "stack.yaml",
@@ -31,7 +31,7 @@ pub const APPLY: [&str; 6] = [
 
 /// What a connection points at.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Source {
+pub(crate) enum Source {
     /// A cloud provider: `GitHub`, `GitLab` or `Bitbucket`.
     Provider(&'static str),
     /// A host by name (of the file, or of the seed).
@@ -39,7 +39,7 @@ pub enum Source {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Host {
+pub(crate) struct Host {
     pub name: String,
     /// `GitHubEnterpriseServer` or `GitLabSelfManaged`.
     pub provider: &'static str,
@@ -48,7 +48,7 @@ pub struct Host {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Connection {
+pub(crate) struct Connection {
     pub name: String,
     pub source: Source,
     pub tags: Tags,
@@ -56,21 +56,21 @@ pub struct Connection {
 
 /// The flags a file entry carries besides the resource itself.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Flags {
+pub(crate) struct Flags {
     pub protect: Option<bool>,
     pub adopt: bool,
 }
 
 /// A desired-state file.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Desired {
+pub(crate) struct Desired {
     pub hosts: Vec<(Host, Flags)>,
     pub connections: Vec<(Connection, Flags)>,
 }
 
 impl Desired {
     /// Whether the file names a resource of `kind` called `name`.
-    pub fn names(&self, kind: Kind, name: &str) -> bool {
+    pub(crate) fn names(&self, kind: Kind, name: &str) -> bool {
         match kind {
             Kind::Host => self.hosts.iter().any(|(h, _)| h.name == name),
             Kind::Connection => self.connections.iter().any(|(c, _)| c.name == name),
@@ -78,7 +78,7 @@ impl Desired {
     }
 
     /// Whether the file adopts the resource of `kind` called `name`.
-    pub fn adopts(&self, kind: Kind, name: &str) -> bool {
+    pub(crate) fn adopts(&self, kind: Kind, name: &str) -> bool {
         match kind {
             Kind::Host => self.hosts.iter().any(|(h, f)| h.name == name && f.adopt),
             Kind::Connection => self
@@ -88,7 +88,7 @@ impl Desired {
         }
     }
 
-    pub fn remove(&mut self, kind: Kind, name: &str) {
+    pub(crate) fn remove(&mut self, kind: Kind, name: &str) {
         match kind {
             Kind::Host => self.hosts.retain(|(h, _)| h.name != name),
             Kind::Connection => self.connections.retain(|(c, _)| c.name != name),
@@ -96,7 +96,7 @@ impl Desired {
     }
 
     /// The file as YAML, for stack [`STACK`] in eu-west-1.
-    pub fn yaml(&self) -> String {
+    pub(crate) fn yaml(&self) -> String {
         let mut out = format!("version: 1\nstack: {STACK}\nregion: eu-west-1\n");
         if !self.hosts.is_empty() {
             out.push_str("hosts:\n");
@@ -141,7 +141,7 @@ fn entry_tail(out: &mut String, tags: &Tags, flags: Flags) {
 
 /// Who a pre-existing resource belongs to, seen from [`STACK`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Owner {
+pub(crate) enum Owner {
     /// Tagged with [`STACK`].
     Managed,
     /// Tagged with [`STACK`] and the protect tag.
@@ -154,7 +154,7 @@ pub enum Owner {
 
 impl Owner {
     /// The ownership tags this owner writes.
-    pub fn tags(self) -> Tags {
+    pub(crate) fn tags(self) -> Tags {
         let mut tags = Tags::new();
         match self {
             Owner::Managed => {
@@ -176,14 +176,14 @@ impl Owner {
 /// The account before the first apply. A connection's [`Source::Host`]
 /// names a host listed here (created first).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Seed {
+pub(crate) struct Seed {
     pub hosts: Vec<(Host, Owner)>,
     pub connections: Vec<(Connection, Owner)>,
 }
 
 impl Seed {
     /// Create every resource directly with the SDK (no faults expected).
-    pub async fn create(&self, client: &codestar::Client) {
+    pub(crate) async fn create(&self, client: &codestar::Client) {
         let mut host_arns: BTreeMap<&str, String> = BTreeMap::new();
         for (host, owner) in &self.hosts {
             let out = client
@@ -227,7 +227,7 @@ fn sdk_tags(own: &Tags, owner: Owner) -> Vec<Tag> {
 }
 
 /// A map of tags from `(key, value)` pairs.
-pub fn tags(pairs: &[(&str, &str)]) -> Tags {
+pub(crate) fn tags(pairs: &[(&str, &str)]) -> Tags {
     pairs
         .iter()
         .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))

@@ -18,14 +18,14 @@ use aws_sdk_codestarconnections::config::{BehaviorVersion, Credentials, Region};
 use codestar_reconcile::emulator::{Config, Emulator};
 
 /// The access key every sandbox client signs with.
-pub const ACCESS_KEY_ID: &str = "AKIDSANDBOX";
+pub(crate) const ACCESS_KEY_ID: &str = "AKIDSANDBOX";
 /// The secret every sandbox client signs with.
-pub const SECRET_ACCESS_KEY: &str = "sandbox-secret";
+pub(crate) const SECRET_ACCESS_KEY: &str = "sandbox-secret";
 /// The account the emulator puts everything in by default.
-pub const ACCOUNT_ID: &str = "123456789012";
+pub(crate) const ACCOUNT_ID: &str = "123456789012";
 
 /// An emulator serving on `127.0.0.1:<free port>` until dropped.
-pub struct Sandbox {
+pub(crate) struct Sandbox {
     addr: SocketAddr,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     thread: Option<JoinHandle<()>>,
@@ -33,18 +33,18 @@ pub struct Sandbox {
 
 impl Sandbox {
     /// An emulator with the default configuration.
-    pub fn start() -> Sandbox {
+    pub(crate) fn start() -> Sandbox {
         Sandbox::with_config(Config::default())
     }
 
     /// An emulator with `config`, always on a free loopback port.
-    pub fn with_config(config: Config) -> Sandbox {
+    pub(crate) fn with_config(config: Config) -> Sandbox {
         Sandbox::listening(config, "127.0.0.1:0")
     }
 
     /// An emulator with `config` on `listen` (`127.0.0.1:PORT`): a second
     /// emulator where a first one was, to be the same endpoint.
-    pub fn listening(mut config: Config, listen: &str) -> Sandbox {
+    pub(crate) fn listening(mut config: Config, listen: &str) -> Sandbox {
         config.listen = listen.to_string();
         let (ready, started) = std::sync::mpsc::channel();
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
@@ -81,18 +81,18 @@ impl Sandbox {
         }
     }
 
-    pub fn addr(&self) -> SocketAddr {
+    pub(crate) fn addr(&self) -> SocketAddr {
         self.addr
     }
 
     /// The endpoint URL, `http://127.0.0.1:PORT`.
-    pub fn url(&self) -> String {
+    pub(crate) fn url(&self) -> String {
         format!("http://{}", self.addr)
     }
 
     /// A config builder for a CodeStar Connections client of this sandbox in
     /// `region`, for tests that change retries or credentials.
-    pub fn config(&self, region: &str) -> codestar::config::Builder {
+    pub(crate) fn config(&self, region: &str) -> codestar::config::Builder {
         codestar::Config::builder()
             .behavior_version(BehaviorVersion::latest())
             .region(Region::new(region.to_string()))
@@ -107,12 +107,12 @@ impl Sandbox {
     }
 
     /// A CodeStar Connections client of this sandbox in `region`.
-    pub async fn client(&self, region: &str) -> codestar::Client {
+    pub(crate) async fn client(&self, region: &str) -> codestar::Client {
         codestar::Client::from_conf(self.config(region).build())
     }
 
     /// The same client with retries off, to observe faults as they happen.
-    pub async fn client_without_retries(&self, region: &str) -> codestar::Client {
+    pub(crate) async fn client_without_retries(&self, region: &str) -> codestar::Client {
         codestar::Client::from_conf(
             self.config(region)
                 .retry_config(codestar::config::retry::RetryConfig::disabled())
@@ -121,7 +121,7 @@ impl Sandbox {
     }
 
     /// An STS client of this sandbox in `region`.
-    pub async fn sts_client(&self, region: &str) -> aws_sdk_sts::Client {
+    pub(crate) async fn sts_client(&self, region: &str) -> aws_sdk_sts::Client {
         let config = aws_sdk_sts::Config::builder()
             .behavior_version(aws_sdk_sts::config::BehaviorVersion::latest())
             .region(aws_sdk_sts::config::Region::new(region.to_string()))
@@ -138,7 +138,7 @@ impl Sandbox {
     }
 
     /// API requests so far, by operation (`GET /_emulator/calls`).
-    pub fn calls(&self) -> BTreeMap<String, u64> {
+    pub(crate) fn calls(&self) -> BTreeMap<String, u64> {
         let response = self.http("GET", "/_emulator/calls", &[], "");
         assert_eq!(response.status, 200, "calls: {}", response.body);
         serde_json::from_str(&response.body).expect("calls is a JSON object of counts")
@@ -146,7 +146,7 @@ impl Sandbox {
 
     /// Calls that change the account (creates, deletes, updates, tagging),
     /// failed ones included, by the emulator's counters.
-    pub fn mutating_calls(&self) -> u64 {
+    pub(crate) fn mutating_calls(&self) -> u64 {
         self.calls()
             .iter()
             .filter(|(op, _)| {
@@ -159,7 +159,7 @@ impl Sandbox {
     }
 
     /// Set a connection's or host's status, as the console handshake would.
-    pub fn set_status(&self, arn: &str, status: &str, message: Option<&str>) {
+    pub(crate) fn set_status(&self, arn: &str, status: &str, message: Option<&str>) {
         let body = serde_json::json!({ "arn": arn, "status": status, "message": message });
         let response = self.http("POST", "/_emulator/status", &[], &body.to_string());
         assert_eq!(
@@ -171,34 +171,40 @@ impl Sandbox {
 
     /// Replace the fault settings while serving (`POST /_emulator/faults`;
     /// fields left out are off) and answer the settings and injected counts.
-    pub fn set_faults(&self, faults: serde_json::Value) -> serde_json::Value {
+    pub(crate) fn set_faults(&self, faults: serde_json::Value) -> serde_json::Value {
         let response = self.http("POST", "/_emulator/faults", &[], &faults.to_string());
         assert_eq!(response.status, 200, "faults: {}", response.body);
         response.json()
     }
 
     /// Forget every resource and counter (`POST /_emulator/reset`).
-    pub fn reset(&self) {
+    pub(crate) fn reset(&self) {
         let response = self.http("POST", "/_emulator/reset", &[], "");
         assert_eq!(response.status, 200, "reset: {}", response.body);
     }
 
     /// One raw HTTP/1.1 request, for what SDKs never send. A tiny blocking
     /// client keeps heavy HTTP crates out of the dependency graph.
-    pub fn http(&self, method: &str, path: &str, headers: &[(&str, &str)], body: &str) -> Raw {
+    pub(crate) fn http(
+        &self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: &str,
+    ) -> Raw {
         http_to(self.addr, method, path, headers, body)
     }
 
     /// A raw AWS JSON 1.0 call of `target` with a well-formed (unverified)
     /// SigV4 header for `region`.
-    pub fn raw_call(&self, region: &str, target: &str, body: &str) -> Raw {
+    pub(crate) fn raw_call(&self, region: &str, target: &str, body: &str) -> Raw {
         raw_call_to(self.addr, region, target, body)
     }
 }
 
 /// [`Sandbox::raw_call`] from anywhere that knows the address (a proxy's
 /// thread, say).
-pub fn raw_call_to(addr: SocketAddr, region: &str, target: &str, body: &str) -> Raw {
+pub(crate) fn raw_call_to(addr: SocketAddr, region: &str, target: &str, body: &str) -> Raw {
     let authorization = format!(
         "AWS4-HMAC-SHA256 Credential={ACCESS_KEY_ID}/20240101/{region}/codestar-connections/aws4_request, SignedHeaders=host;x-amz-date, Signature=0000"
     );
@@ -217,7 +223,7 @@ pub fn raw_call_to(addr: SocketAddr, region: &str, target: &str, body: &str) -> 
 }
 
 /// [`Sandbox::http`] from anywhere that knows the address.
-pub fn http_to(
+pub(crate) fn http_to(
     addr: SocketAddr,
     method: &str,
     path: &str,
@@ -261,7 +267,7 @@ impl Drop for Sandbox {
 
 /// A raw HTTP response.
 #[derive(Debug)]
-pub struct Raw {
+pub(crate) struct Raw {
     pub status: u16,
     /// Header names lowercased.
     pub headers: BTreeMap<String, String>,
@@ -289,13 +295,13 @@ impl Raw {
     }
 
     /// The body as JSON.
-    pub fn json(&self) -> serde_json::Value {
+    pub(crate) fn json(&self) -> serde_json::Value {
         serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("{e}: {}", self.body))
     }
 }
 
 /// The error code of a failed SDK call (`ResourceNotFoundException`, ...).
-pub fn code<E, R>(error: &codestar::error::SdkError<E, R>) -> String
+pub(crate) fn code<E, R>(error: &codestar::error::SdkError<E, R>) -> String
 where
     E: codestar::error::ProvideErrorMetadata,
 {
@@ -304,7 +310,7 @@ where
 }
 
 /// The error message of a failed SDK call.
-pub fn message<E, R>(error: &codestar::error::SdkError<E, R>) -> String
+pub(crate) fn message<E, R>(error: &codestar::error::SdkError<E, R>) -> String
 where
     E: codestar::error::ProvideErrorMetadata,
 {

@@ -21,12 +21,12 @@ use super::state::{Store, Tag};
 use crate::resource::{ProviderType, arn};
 
 /// Page size when `MaxResults` is absent or 0.
-pub const DEFAULT_PAGE_SIZE: usize = 50;
+pub(super) const DEFAULT_PAGE_SIZE: usize = 50;
 
 /// Statuses a connection can be in.
-pub const CONNECTION_STATUSES: [&str; 3] = ["PENDING", "AVAILABLE", "ERROR"];
+pub(super) const CONNECTION_STATUSES: [&str; 3] = ["PENDING", "AVAILABLE", "ERROR"];
 /// Statuses a host can be in.
-pub const HOST_STATUSES: [&str; 5] = [
+pub(super) const HOST_STATUSES: [&str; 5] = [
     "PENDING",
     "AVAILABLE",
     "VPC_CONFIG_INITIALIZING",
@@ -39,7 +39,7 @@ const PENDING: &str = "PENDING";
 
 /// The quotas the emulator enforces.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Limits {
+pub(super) struct Limits {
     pub max_connections: usize,
     pub max_hosts: usize,
     pub max_tags: usize,
@@ -47,7 +47,7 @@ pub struct Limits {
 
 /// Who is calling, and where.
 #[derive(Debug, Clone, Copy)]
-pub struct Caller<'a> {
+pub(super) struct Caller<'a> {
     pub region: &'a str,
     pub account_id: &'a str,
 }
@@ -55,7 +55,7 @@ pub struct Caller<'a> {
 /// What an operation answered, and whether it changed the store (so it must
 /// be persisted and may lose its response).
 #[derive(Debug)]
-pub struct Outcome {
+pub(super) struct Outcome {
     pub output: Value,
     pub changed: bool,
 }
@@ -78,7 +78,7 @@ impl Outcome {
 
 /// Validate `input` against the model, then run `operation` on the caller's
 /// Region of `store`. On error the store is unchanged.
-pub fn run(
+pub(super) fn run(
     caller: Caller<'_>,
     limits: Limits,
     store: &mut Store,
@@ -118,7 +118,7 @@ fn parse<T: DeserializeOwned>(input: Value) -> Result<T, ApiError> {
 
 /// Set a resource's status as the console handshake (or a failure) would.
 /// The resource is found by ARN in whichever Region holds it.
-pub fn set_status(
+pub(super) fn set_status(
     store: &mut Store,
     resource_arn: &str,
     status: &str,

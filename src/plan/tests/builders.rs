@@ -10,12 +10,12 @@ use crate::plan::{Action, Change, Guard, Options, Refusal, TargetPlan, plan_targ
 use crate::resource::{Kind, PROTECT_TAG, ProviderType, STACK_TAG, Tags};
 use crate::spec::{Connection, ConnectionSource, Host, Safety, Target, Vpc};
 
-pub const STACK: &str = "platform-prod";
-pub const OTHER_STACK: &str = "team-b";
-pub const LABEL: &str = "platform-prod@eu-west-1";
-pub const ARN_PREFIX: &str = "arn:aws:codestar-connections:eu-west-1:123456789012";
+pub(crate) const STACK: &str = "platform-prod";
+pub(crate) const OTHER_STACK: &str = "team-b";
+pub(crate) const LABEL: &str = "platform-prod@eu-west-1";
+pub(crate) const ARN_PREFIX: &str = "arn:aws:codestar-connections:eu-west-1:123456789012";
 
-pub fn tags(pairs: &[(&str, &str)]) -> Tags {
+pub(crate) fn tags(pairs: &[(&str, &str)]) -> Tags {
     pairs
         .iter()
         .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
@@ -24,7 +24,7 @@ pub fn tags(pairs: &[(&str, &str)]) -> Tags {
 
 // ---------------------------------------------------------------- the file
 
-pub fn target(hosts: Vec<Host>, connections: Vec<Connection>) -> Target {
+pub(crate) fn target(hosts: Vec<Host>, connections: Vec<Connection>) -> Target {
     Target {
         source: PathBuf::from("prod.yaml"),
         stack: STACK.to_owned(),
@@ -37,12 +37,12 @@ pub fn target(hosts: Vec<Host>, connections: Vec<Connection>) -> Target {
     }
 }
 
-pub fn endpoint(host: &str) -> String {
+pub(crate) fn endpoint(host: &str) -> String {
     format!("https://{host}.example.com")
 }
 
 /// A GitHub Enterprise Server host without VPC, tags, protect or adopt.
-pub fn host(name: &str) -> Host {
+pub(crate) fn host(name: &str) -> Host {
     Host {
         name: name.to_owned(),
         provider_type: ProviderType::GitHubEnterpriseServer,
@@ -54,7 +54,7 @@ pub fn host(name: &str) -> Host {
     }
 }
 
-pub fn connection(name: &str, provider: ProviderType) -> Connection {
+pub(crate) fn connection(name: &str, provider: ProviderType) -> Connection {
     Connection {
         name: name.to_owned(),
         source: ConnectionSource::Provider(provider),
@@ -65,7 +65,7 @@ pub fn connection(name: &str, provider: ProviderType) -> Connection {
 }
 
 /// A connection through `host:`, a host of the same file.
-pub fn connection_via_host(name: &str, host: &str) -> Connection {
+pub(crate) fn connection_via_host(name: &str, host: &str) -> Connection {
     Connection {
         source: ConnectionSource::Host(host.to_owned()),
         ..connection(name, ProviderType::GitHub)
@@ -73,14 +73,14 @@ pub fn connection_via_host(name: &str, host: &str) -> Connection {
 }
 
 /// A connection through `host_arn:`, a host managed elsewhere.
-pub fn connection_via_arn(name: &str, host_arn: &str) -> Connection {
+pub(crate) fn connection_via_arn(name: &str, host_arn: &str) -> Connection {
     Connection {
         source: ConnectionSource::HostArn(host_arn.to_owned()),
         ..connection(name, ProviderType::GitHub)
     }
 }
 
-pub fn vpc(subnets: &[&str], groups: &[&str], certificate: Option<&str>) -> Vpc {
+pub(crate) fn vpc(subnets: &[&str], groups: &[&str], certificate: Option<&str>) -> Vpc {
     Vpc {
         vpc_id: "vpc-0abc1234def567890".to_owned(),
         subnet_ids: subnets.iter().map(|s| (*s).to_owned()).collect(),
@@ -91,16 +91,16 @@ pub fn vpc(subnets: &[&str], groups: &[&str], certificate: Option<&str>) -> Vpc 
 
 // ------------------------------------------------------------- the account
 
-pub fn host_arn(name: &str) -> String {
+pub(crate) fn host_arn(name: &str) -> String {
     format!("{ARN_PREFIX}:host/{name}-0123abcd")
 }
 
-pub fn connection_arn(name: &str) -> String {
+pub(crate) fn connection_arn(name: &str) -> String {
     format!("{ARN_PREFIX}:connection/{name}-4d2a6c1e")
 }
 
 /// A live host matching `host(name)`, managed by [`STACK`].
-pub fn live_host(name: &str) -> LiveHost {
+pub(crate) fn live_host(name: &str) -> LiveHost {
     LiveHost {
         arn: host_arn(name),
         name: name.to_owned(),
@@ -114,7 +114,7 @@ pub fn live_host(name: &str) -> LiveHost {
 }
 
 /// A live connection matching `connection(name, provider)`, managed by [`STACK`].
-pub fn live_connection(name: &str, provider: ProviderType) -> LiveConnection {
+pub(crate) fn live_connection(name: &str, provider: ProviderType) -> LiveConnection {
     LiveConnection {
         arn: connection_arn(name),
         name: name.to_owned(),
@@ -126,7 +126,7 @@ pub fn live_connection(name: &str, provider: ProviderType) -> LiveConnection {
 }
 
 /// A live connection through `host`, managed by [`STACK`].
-pub fn live_connection_on(name: &str, host: &LiveHost) -> LiveConnection {
+pub(crate) fn live_connection_on(name: &str, host: &LiveHost) -> LiveConnection {
     LiveConnection {
         provider_type: host.provider_type.clone(),
         host_arn: Some(host.arn.clone()),
@@ -134,12 +134,12 @@ pub fn live_connection_on(name: &str, host: &LiveHost) -> LiveConnection {
     }
 }
 
-pub fn snapshot(hosts: Vec<LiveHost>, connections: Vec<LiveConnection>) -> Snapshot {
+pub(crate) fn snapshot(hosts: Vec<LiveHost>, connections: Vec<LiveConnection>) -> Snapshot {
     Snapshot { connections, hosts }
 }
 
 /// Anything carrying tags, file or live.
-pub trait Tagged: Sized {
+pub(crate) trait Tagged: Sized {
     fn tags_mut(&mut self) -> &mut Tags;
 
     fn tag(mut self, key: &str, value: &str) -> Self {
@@ -180,7 +180,7 @@ macro_rules! tagged {
 tagged!(Host, Connection, LiveHost, LiveConnection);
 
 /// The file's per-resource switches.
-pub trait Desired: Sized {
+pub(crate) trait Desired: Sized {
     fn protect_mut(&mut self) -> &mut Option<bool>;
     fn adopt_mut(&mut self) -> &mut bool;
 
@@ -211,7 +211,7 @@ desired!(Host, Connection);
 
 /// The tags a resource of the file should carry, computed independently of
 /// the planner: own tags, the stack tag, the protect tag when asked for.
-pub fn desired_tags(own: &Tags, protect: Option<bool>) -> Tags {
+pub(crate) fn desired_tags(own: &Tags, protect: Option<bool>) -> Tags {
     let mut tags = own.clone();
     tags.insert(STACK_TAG.to_owned(), STACK.to_owned());
     if protect == Some(true) {
@@ -223,7 +223,7 @@ pub fn desired_tags(own: &Tags, protect: Option<bool>) -> Tags {
 /// The account as it is right after the file was applied: every resource
 /// present, managed, with exactly the desired tags. `host_arn:` connections
 /// get an unmanaged host of that ARN, managed elsewhere.
-pub fn live_from(target: &Target) -> Snapshot {
+pub(crate) fn live_from(target: &Target) -> Snapshot {
     let mut hosts: Vec<LiveHost> = target
         .hosts
         .iter()
@@ -276,15 +276,15 @@ pub fn live_from(target: &Target) -> Snapshot {
 
 // ---------------------------------------------------------------- planning
 
-pub fn plan(target: &Target, live: &Snapshot) -> TargetPlan {
+pub(crate) fn plan(target: &Target, live: &Snapshot) -> TargetPlan {
     plan_target(target, live, LABEL, &Options::default())
 }
 
-pub fn plan_with(target: &Target, live: &Snapshot, opts: Options) -> TargetPlan {
+pub(crate) fn plan_with(target: &Target, live: &Snapshot, opts: Options) -> TargetPlan {
     plan_target(target, live, LABEL, &opts)
 }
 
-pub fn allow_replace() -> Options {
+pub(crate) fn allow_replace() -> Options {
     Options {
         allow_replace: true,
         ..Options::default()
@@ -292,7 +292,7 @@ pub fn allow_replace() -> Options {
 }
 
 /// `(action, kind, name)` of every change, in plan order.
-pub fn actions(plan: &TargetPlan) -> Vec<(Action, Kind, &str)> {
+pub(crate) fn actions(plan: &TargetPlan) -> Vec<(Action, Kind, &str)> {
     plan.changes
         .iter()
         .map(|c| (c.action, c.kind, c.name.as_str()))
@@ -300,7 +300,7 @@ pub fn actions(plan: &TargetPlan) -> Vec<(Action, Kind, &str)> {
 }
 
 /// `(guard, name)` of every refusal, in plan order.
-pub fn guards(plan: &TargetPlan) -> Vec<(Guard, Option<&str>)> {
+pub(crate) fn guards(plan: &TargetPlan) -> Vec<(Guard, Option<&str>)> {
     plan.refusals
         .iter()
         .map(|r| (r.guard, r.name.as_deref()))
@@ -309,19 +309,19 @@ pub fn guards(plan: &TargetPlan) -> Vec<(Guard, Option<&str>)> {
 
 /// The one change of the plan; fails, showing the plan, if there is not
 /// exactly one.
-pub fn only_change(plan: &TargetPlan) -> &Change {
+pub(crate) fn only_change(plan: &TargetPlan) -> &Change {
     assert_eq!(plan.changes.len(), 1, "expected one change: {plan:#?}");
     &plan.changes[0]
 }
 
 /// The one refusal of the plan; fails, showing the plan, if there is not
 /// exactly one.
-pub fn only_refusal(plan: &TargetPlan) -> &Refusal {
+pub(crate) fn only_refusal(plan: &TargetPlan) -> &Refusal {
     assert_eq!(plan.refusals.len(), 1, "expected one refusal: {plan:#?}");
     &plan.refusals[0]
 }
 
-pub fn assert_nothing_to_do(plan: &TargetPlan) {
+pub(crate) fn assert_nothing_to_do(plan: &TargetPlan) {
     assert!(
         plan.changes.is_empty() && plan.refusals.is_empty() && plan.warnings.is_empty(),
         "expected an empty plan: {plan:#?}"

@@ -9,7 +9,7 @@ use crate::resource::{Kind, PROTECT_TAG, STACK_TAG, Tags};
 use crate::spec::Vpc;
 
 /// A real-looking PEM: the tests check it never reaches any output.
-pub const CERTIFICATE_PEM: &str = "-----BEGIN CERTIFICATE-----\n\
+pub(crate) const CERTIFICATE_PEM: &str = "-----BEGIN CERTIFICATE-----\n\
 MIIBszCCAVmgAwIBAgIUKx0Xx7cq1Zb0fakefakefakefakewCgYIKoZIzj0EAwIw\n\
 -----END CERTIFICATE-----\n";
 
@@ -71,7 +71,7 @@ fn not_in_file() -> Reason {
 
 /// Two targets; every action; a replacement forced by a new host; a host
 /// whose endpoint, VPC, certificate and tags change; refusals and warnings.
-pub fn sample() -> Plan {
+pub(crate) fn sample() -> Plan {
     let ghes_prod_arn = arn("eu-west-1", "host/ghes-prod-0a1b2c3d");
     let ghes_next_vpc = Vpc {
         vpc_id: "vpc-0abc1234def567890".to_owned(),
@@ -343,7 +343,7 @@ fn target(label: &str, file: &str, region: &str) -> TargetSummary {
 }
 
 /// A plan with no changes for one target.
-pub fn empty() -> Plan {
+pub(crate) fn empty() -> Plan {
     Plan::combine(vec![(
         target(PROD, "stacks/prod.yaml", "eu-west-1"),
         TargetPlan {
@@ -355,7 +355,7 @@ pub fn empty() -> Plan {
 
 /// `n` connection creates, each with its PENDING warning: far beyond what a
 /// pull-request comment can hold.
-pub fn huge(n: usize) -> Plan {
+pub(crate) fn huge(n: usize) -> Plan {
     let mut part = TargetPlan::default();
     for i in 0..n {
         let name = format!("github-{i:05}");

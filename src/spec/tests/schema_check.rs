@@ -7,7 +7,7 @@ use regex::Regex;
 use serde_json::Value;
 
 /// Every violation of `schema` by `value`, as `path: problem` lines.
-pub fn violations(root: &Value, value: &Value) -> Vec<String> {
+pub(super) fn violations(root: &Value, value: &Value) -> Vec<String> {
     let mut out = Vec::new();
     check(root, root, value, "$", &mut out);
     out
