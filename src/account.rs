@@ -17,9 +17,10 @@ use aws_smithy_http_client::proxy::ProxyConfig;
 use aws_smithy_http_client::tls;
 use aws_types::sdk_config::SharedHttpClient;
 
-use crate::call::{Channel, DEFAULT_TIMEOUT, Failure};
+use crate::call::{Channel, DEFAULT_TIMEOUT, Failure, Pace};
 use crate::error::{Error, Result};
-use crate::service::{CodeStar, Service};
+use crate::resource::Api;
+use crate::service::{Apis, CodeConnections, CodeStar, Link, Service};
 use crate::spec::Target;
 
 /// How a command reaches AWS: what the shared command-line flags say.
@@ -38,6 +39,8 @@ pub(crate) struct Settings {
     pub(crate) concurrency: usize,
     /// How long to wait on one call, all its retries included.
     pub(crate) timeout: Duration,
+    /// `--api`: the API to use where a file does not say.
+    pub(crate) api: Option<Api>,
 }
 
 impl Default for Settings {
@@ -50,6 +53,7 @@ impl Default for Settings {
             local_state: PathBuf::from(".codestar-local.json"),
             concurrency: 8,
             timeout: DEFAULT_TIMEOUT,
+            api: None,
         }
     }
 }
@@ -57,11 +61,10 @@ impl Default for Settings {
 /// Clients for one target, and where they point.
 #[derive(Debug, Clone)]
 pub(crate) struct Account {
-    /// The service, called through [`Account::channel`].
-    pub(crate) service: Arc<dyn Service>,
+    /// Both names of the service, each with the channel that paces, bounds
+    /// and retries its calls.
+    pub(crate) apis: Apis,
     pub(crate) region: String,
-    /// How every call of this target is paced, retried and bounded.
-    pub(crate) channel: Arc<Channel>,
     /// Where the calls go, as a saved plan records it: the endpoint URL, or
     /// the `--local` sandbox and its state file.
     pub(crate) place: Place,
@@ -187,36 +190,66 @@ pub(crate) async fn connect(
             target.source.display()
         )));
     };
-    let (place, url) = match endpoint {
-        Endpoint::Local {
-            url,
-            state: Some(state),
-        } => (Place::Local(state.clone()), url.clone()),
-        Endpoint::Local { url, state: None } => (Place::Endpoint(url.clone()), url.clone()),
+    let api = pinned_api(target, args)?;
+    let url = |api: Api| match endpoint {
+        Endpoint::Local { url, .. } => url.clone(),
         Endpoint::Aws => {
-            let url = resolved_endpoint(&config).unwrap_or_else(|| default_endpoint(&region));
-            (Place::Endpoint(url.clone()), url)
+            resolved_endpoint(&config, api).unwrap_or_else(|| default_endpoint(api, &region))
         }
     };
-    let channel = Arc::new(Channel::new(url, args.timeout));
+    let place = match endpoint {
+        Endpoint::Local {
+            state: Some(state), ..
+        } => Place::Local(state.clone()),
+        _ => Place::Endpoint(url(api)),
+    };
+    let pace = Arc::new(Pace::default());
+    let link = |api: Api, service: Arc<dyn Service>| Link {
+        service,
+        channel: Arc::new(Channel::new(url(api), args.timeout, pace.clone())),
+    };
+    let apis = Apis::new(
+        api,
+        link(Api::CodestarConnections, Arc::new(CodeStar::new(&config))),
+        link(
+            Api::Codeconnections,
+            Arc::new(CodeConnections::new(&config)),
+        ),
+    );
     Ok(Account {
-        service: Arc::new(CodeStar::new(&config)),
+        apis,
         region,
-        channel,
         place,
     })
 }
 
-/// The endpoint URL configured for CodeStar Connections, resolved the way
-/// the SDK resolves it: `--endpoint-url`, then
-/// `AWS_ENDPOINT_URL_CODESTAR_CONNECTIONS` (or the profile's `services`
+/// The API a target uses: the file's `api:`, else `--api`, else the older
+/// name. A `--api` that contradicts the file is an error.
+pub(crate) fn pinned_api(target: &Target, args: &Settings) -> Result<Api> {
+    match (target.api, args.api) {
+        (Some(file), Some(flag)) if file != flag => Err(Error::usage(format!(
+            "{} says api: {file}, but --api {flag} was given; drop --api or change the file",
+            target.source.display()
+        ))),
+        (Some(file), _) => Ok(file),
+        (None, flag) => Ok(flag.unwrap_or_default()),
+    }
+}
+
+/// The endpoint URL configured for `api`, resolved the way its SDK crate
+/// resolves it: `--endpoint-url`, then `AWS_ENDPOINT_URL_CODESTAR_CONNECTIONS`
+/// or `AWS_ENDPOINT_URL_CODECONNECTIONS` (or the profile's `services`
 /// section), then `AWS_ENDPOINT_URL` (or the profile's `endpoint_url`).
-fn resolved_endpoint(config: &aws_config::SdkConfig) -> Option<String> {
+fn resolved_endpoint(config: &aws_config::SdkConfig, api: Api) -> Option<String> {
     if config.get_origin("endpoint_url").is_client_config() {
         return config.endpoint_url().map(str::to_owned);
     }
+    let service_id = match api {
+        Api::CodestarConnections => "CodeStar connections",
+        Api::Codeconnections => "CodeConnections",
+    };
     let key = aws_types::service_config::ServiceConfigKey::builder()
-        .service_id("CodeStar connections")
+        .service_id(service_id)
         .env("AWS_ENDPOINT_URL")
         .profile("endpoint_url")
         .build()
@@ -227,14 +260,14 @@ fn resolved_endpoint(config: &aws_config::SdkConfig) -> Option<String> {
         .or_else(|| config.endpoint_url().map(str::to_owned))
 }
 
-/// AWS's own endpoint for the Region.
-fn default_endpoint(region: &str) -> String {
+/// AWS's own endpoint of `api` for the Region.
+fn default_endpoint(api: Api, region: &str) -> String {
     let domain = if region.starts_with("cn-") {
         "amazonaws.com.cn"
     } else {
         "amazonaws.com"
     };
-    format!("https://codestar-connections.{region}.{domain}")
+    format!("https://{api}.{region}.{domain}")
 }
 
 /// The Region `--local` uses when neither the file nor `--region` names one.
@@ -251,8 +284,9 @@ pub(crate) struct Identity {
 impl Account {
     /// The account the credentials belong to (STS GetCallerIdentity).
     pub(crate) async fn identity(&self) -> Result<Identity> {
-        self.channel
-            .call(true, || self.service.caller_identity())
+        let main = self.apis.main();
+        main.channel
+            .call(true, || main.service.caller_identity())
             .await
             .map_err(|failure| {
                 let hint = match failure {

@@ -17,6 +17,7 @@ use crate::import;
 use crate::plan::saved::{self, SavedInput, SavedPlan, desired_digest};
 use crate::plan::{self, Plan};
 use crate::render::{self, Format, Style};
+use crate::resource::Api;
 use crate::spec;
 use crate::targets::{self, Targets};
 use crate::{call, interrupt, live, resource};
@@ -62,7 +63,8 @@ pub(crate) enum Command {
         #[arg(value_enum)]
         shell: CompletionShell,
     },
-    /// Run the local CodeStar Connections emulator (a test fixture and sandbox).
+    /// Run the local emulator of both names of the service, CodeStar
+    /// Connections and CodeConnections (a test fixture and sandbox).
     Emulator(EmulatorArgs),
 }
 
@@ -137,8 +139,9 @@ pub(crate) struct AwsArgs {
     /// Region; a Region pinned in the file wins, and a different one here is an error.
     #[arg(long)]
     region: Option<String>,
-    /// Send API calls to this endpoint (AWS_ENDPOINT_URL and
-    /// AWS_ENDPOINT_URL_CODESTAR_CONNECTIONS are honoured too).
+    /// Send API calls to this endpoint (AWS_ENDPOINT_URL,
+    /// AWS_ENDPOINT_URL_CODESTAR_CONNECTIONS and
+    /// AWS_ENDPOINT_URL_CODECONNECTIONS are honoured too).
     #[arg(long, value_name = "URL")]
     endpoint_url: Option<String>,
     /// Run against a built-in local emulator instead of AWS (no account needed).
@@ -159,6 +162,12 @@ pub(crate) struct AwsArgs {
     /// giving up on the endpoint: `30s`, `2m`, or seconds.
     #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = parse_timeout)]
     timeout: std::time::Duration,
+    /// The name of the service to list and create through where a file has
+    /// no `api:`, so the ARN prefix of new resources; existing ones are
+    /// always called through the API their ARN names [default:
+    /// codestar-connections].
+    #[arg(long, value_name = "API", value_parser = choice(&Api::ALL, Api::as_str, Api::help))]
+    api: Option<Api>,
 }
 
 impl AwsArgs {
@@ -171,6 +180,7 @@ impl AwsArgs {
             local_state: self.local_state.clone(),
             concurrency: usize::from(self.concurrency),
             timeout: self.timeout,
+            api: self.api,
         }
     }
 }
@@ -515,6 +525,7 @@ async fn import_command(args: ImportArgs) -> Result<Exit> {
         stack: args.stack.clone(),
         region: None,
         account_id: None,
+        api: None,
         profile: None,
         hosts: Vec::new(),
         connections: Vec::new(),
@@ -525,6 +536,7 @@ async fn import_command(args: ImportArgs) -> Result<Exit> {
     let options = import::Options {
         stack: args.stack,
         region: Some(targets.targets[0].account.region.clone()),
+        api: args.aws.api,
         adopt: args.adopt,
         names: args.names,
     };

@@ -10,7 +10,7 @@ use crate::error::{Error, Result};
 use crate::live::{LiveConnection, LiveHost, Snapshot};
 use crate::plan::kept_copy;
 use crate::resource::{
-    Kind, OWN_TAG_PREFIX, Ownership, ProviderType, Tags, is_aws_tag, is_protected, ownership,
+    Api, Kind, OWN_TAG_PREFIX, Ownership, ProviderType, Tags, is_aws_tag, is_protected, ownership,
 };
 use crate::spec::{File, FileConnection, FileHost, FileTags, FileVpc, Located};
 
@@ -21,6 +21,8 @@ pub(crate) struct Options {
     pub(crate) stack: String,
     /// The Region written as the file's `region:` pin.
     pub(crate) region: Option<String>,
+    /// The API written as the file's `api:`, when asked for (`--api`).
+    pub(crate) api: Option<Api>,
     /// Write `adopt: true` on resources no stack owns yet.
     pub(crate) adopt: bool,
     /// Only resources whose name matches one of these (`*` and `?`); all when empty.
@@ -162,6 +164,7 @@ pub(crate) fn import(snapshot: &Snapshot, options: &Options) -> Result<Imported>
         version: Located::new(1),
         stack: Located::new(options.stack.clone()),
         region: options.region.clone().map(Located::new),
+        api: options.api.map(|api| Located::new(api.as_str().to_owned())),
         hosts: hosts.into_iter().map(|h| file_host(h, options)).collect(),
         connections,
         ..File::default()
@@ -337,6 +340,7 @@ mod tests {
         Options {
             stack: "web".to_owned(),
             region: Some("eu-west-1".to_owned()),
+            api: None,
             adopt: true,
             names: names.iter().map(|s| (*s).to_owned()).collect(),
         }

@@ -14,10 +14,10 @@ use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
 use crate::account::Account;
-use crate::call::{Channel, Failure};
+use crate::call::Failure;
 use crate::error::{Error, Result};
 use crate::resource::{Kind, Ownership, Tags, ownership};
-use crate::service::{Page, Service};
+use crate::service::{Apis, Page};
 use crate::spec::Vpc;
 
 /// What one account and Region holds, as the planner needs it.
@@ -168,16 +168,14 @@ impl Snapshot {
 /// stalling in the SDK's adaptive back-off), and the concurrency permits.
 #[derive(Clone)]
 struct Reader {
-    service: Arc<dyn Service>,
-    channel: Arc<Channel>,
+    apis: Apis,
     permits: Arc<Semaphore>,
 }
 
 /// Read every connection and host of the account's Region, with their tags.
 pub(crate) async fn read(account: &Account, concurrency: usize) -> Result<Snapshot> {
     let reader = Reader {
-        service: account.service.clone(),
-        channel: account.channel.clone(),
+        apis: account.apis.clone(),
         permits: Arc::new(Semaphore::new(concurrency.max(1))),
     };
     let (connections, hosts) = tokio::try_join!(read_connections(&reader), read_hosts(&reader))?;
@@ -186,9 +184,9 @@ pub(crate) async fn read(account: &Account, concurrency: usize) -> Result<Snapsh
 
 async fn read_connections(reader: &Reader) -> Result<Vec<LiveConnection>> {
     read_pages(reader, "ListConnections", |token| async move {
-        reader
-            .channel
-            .call(true, || reader.service.list_connections(token.clone()))
+        let main = reader.apis.main();
+        main.channel
+            .call(true, || main.service.list_connections(token.clone()))
             .await
     })
     .await
@@ -196,9 +194,9 @@ async fn read_connections(reader: &Reader) -> Result<Vec<LiveConnection>> {
 
 async fn read_hosts(reader: &Reader) -> Result<Vec<LiveHost>> {
     read_pages(reader, "ListHosts", |token| async move {
-        reader
-            .channel
-            .call(true, || reader.service.list_hosts(token.clone()))
+        let main = reader.apis.main();
+        main.channel
+            .call(true, || main.service.list_hosts(token.clone()))
             .await
     })
     .await
@@ -322,9 +320,11 @@ impl<T: Tagged> TagReads<T> {
 
 /// The resource's tags without AWS's own; `None` when the resource is gone.
 async fn read_tags(reader: &Reader, arn: &str) -> Result<Option<Tags>> {
-    match reader
+    // Through the API of the resource's own prefix, as AWS's IAM expects.
+    let link = reader.apis.for_arn(arn);
+    match link
         .channel
-        .call(true, || reader.service.list_tags(arn))
+        .call(true, || link.service.list_tags(arn))
         .await
     {
         Ok(tags) => Ok(Some(tags)),

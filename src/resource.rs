@@ -28,6 +28,57 @@ pub fn is_aws_tag(key: &str) -> bool {
     key.starts_with(AWS_TAG_PREFIX)
 }
 
+/// The service's two names: AWS CodeStar Connections, renamed AWS
+/// CodeConnections in 2024. Both APIs are live over the same resources; each
+/// has its own SigV4 signing name, IAM action prefix and ARN prefix, and a
+/// resource's ARN carries the prefix of the API that created it.
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
+)]
+pub enum Api {
+    #[default]
+    #[serde(rename = "codestar-connections")]
+    CodestarConnections,
+    #[serde(rename = "codeconnections")]
+    Codeconnections,
+}
+
+impl Api {
+    pub const ALL: [Api; 2] = [Api::CodestarConnections, Api::Codeconnections];
+
+    /// The name in ARNs, SigV4 scopes, endpoints and IAM actions.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Api::CodestarConnections => arn::OLD,
+            Api::Codeconnections => arn::NEW,
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Api> {
+        Api::ALL.into_iter().find(|a| a.as_str() == text)
+    }
+
+    /// The API whose prefix `resource_arn` carries, if it is an ARN of this
+    /// service.
+    pub fn of_arn(resource_arn: &str) -> Option<Api> {
+        Api::parse(resource_arn.split(':').nth(2)?)
+    }
+
+    /// One line for `--help`.
+    pub fn help(self) -> &'static str {
+        match self {
+            Api::CodestarConnections => "AWS CodeStar Connections, the older name",
+            Api::Codeconnections => "AWS CodeConnections, the name since 2024",
+        }
+    }
+}
+
+impl fmt::Display for Api {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// Who owns a live resource, read from its tags: the tags are the state.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Ownership {
@@ -127,8 +178,8 @@ impl fmt::Display for ProviderType {
 /// ARNs of this service come with two service prefixes (`codestar-connections`
 /// and the newer `codeconnections`) naming the same resource.
 pub mod arn {
-    const OLD: &str = "codestar-connections";
-    const NEW: &str = "codeconnections";
+    pub(crate) const OLD: &str = "codestar-connections";
+    pub(crate) const NEW: &str = "codeconnections";
 
     /// An ARN as a comparable, hashable value that is equal for both
     /// service prefixes, without allocating: the ARN around its service
@@ -179,6 +230,19 @@ mod tests {
         assert_eq!(arn::canonical(old), old);
         assert_eq!(arn::canonical("not-an-arn"), "not-an-arn");
         assert!(!arn::same("not-an-arn", "not:an:arn"));
+    }
+
+    #[test]
+    fn each_arn_names_the_api_that_made_it() {
+        let old = "arn:aws:codestar-connections:eu-west-1:123456789012:connection/x";
+        let new = "arn:aws:codeconnections:eu-west-1:123456789012:connection/x";
+        assert_eq!(Api::of_arn(old), Some(Api::CodestarConnections));
+        assert_eq!(Api::of_arn(new), Some(Api::Codeconnections));
+        assert_eq!(Api::of_arn("arn:aws:iam::123456789012:role/x"), None);
+        assert_eq!(Api::of_arn("not an arn"), None);
+        for api in Api::ALL {
+            assert_eq!(Api::parse(api.as_str()), Some(api));
+        }
     }
 
     #[test]

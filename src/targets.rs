@@ -137,6 +137,7 @@ impl OpenTarget {
             stack: self.spec.stack.clone(),
             region: self.account.region.clone(),
             account_id: self.spec.account_id.clone(),
+            api: self.account.apis.main_api(),
             managed: live.managed_by(&self.spec.stack),
         }
     }

@@ -23,14 +23,14 @@ use futures_util::future::join_all;
 use futures_util::stream::{self, StreamExt};
 use tokio::sync::Mutex;
 
-use crate::call::{Channel, Failure, backoff};
+use crate::call::{Failure, backoff};
 use crate::interrupt::{self, Signal};
 use crate::live::{self, LiveHost, Snapshot};
 use crate::plan::{Action, Change, Field, Plan, Refusal, kept_copy};
 use crate::resource::{
     Kind, MAX_CONNECTIONS_PER_REGION, MAX_HOSTS_PER_ACCOUNT, MAX_TAGS, Ownership, ownership,
 };
-use crate::service::{Attempt, NewConnection, NewHost, Service};
+use crate::service::{Attempt, Link, NewConnection, NewHost};
 use crate::spec;
 use crate::targets::{OpenTarget, Targets};
 
@@ -332,14 +332,14 @@ impl<'a> Executor<'a> {
         entries
     }
 
-    /// The target's service; every call goes through [`Self::channel`],
-    /// which decides what may be retried.
-    fn service(&self) -> &dyn Service {
-        self.target.account.service.as_ref()
+    /// The API the target asked for: lists and creates.
+    fn main(&self) -> &Link {
+        self.target.account.apis.main()
     }
 
-    fn channel(&self) -> &Channel {
-        &self.target.account.channel
+    /// The API of an existing resource: the one its ARN's prefix names.
+    fn api_of(&self, arn: &str) -> &Link {
+        self.target.account.apis.for_arn(arn)
     }
 
     fn stack(&self) -> &str {
@@ -370,13 +370,15 @@ impl<'a> Executor<'a> {
         };
         let result = match change.kind {
             Kind::Connection => {
-                self.channel()
-                    .call(true, || self.service().delete_connection(&arn))
+                let api = self.api_of(&arn);
+                api.channel
+                    .call(true, || api.service.delete_connection(&arn))
                     .await
             }
             Kind::Host => {
-                self.channel()
-                    .call(true, || self.service().delete_host(&arn))
+                let api = self.api_of(&arn);
+                api.channel
+                    .call(true, || api.service.delete_host(&arn))
                     .await
             }
         };
@@ -513,7 +515,8 @@ impl<'a> Executor<'a> {
                 .map(|a| a.tags.clone())
                 .unwrap_or_default(),
         };
-        self.create_once(change, || self.service().create_host(&new), &mut None)
+        let api = self.main();
+        self.create_once(change, api, || api.service.create_host(&new), &mut None)
             .await
     }
 
@@ -566,6 +569,13 @@ impl<'a> Executor<'a> {
             }
             (None, None, None) => None,
         };
+        // The older API refuses a host ARN of the newer prefix: a connection
+        // on such a host is created through the newer API (and carries its
+        // prefix).
+        let api = match &host_arn {
+            Some(host) => self.target.account.apis.to_create_on(host),
+            None => self.main(),
+        };
         let new = NewConnection {
             name: change.name.clone(),
             provider_type: match &host_arn {
@@ -579,7 +589,8 @@ impl<'a> Executor<'a> {
         let outcome = self
             .create_once(
                 change,
-                || self.service().create_connection(&new),
+                api,
+                || api.service.create_connection(&new),
                 &mut found_host,
             )
             .await;
@@ -602,6 +613,7 @@ impl<'a> Executor<'a> {
     async fn create_once<F, Fut>(
         &self,
         change: &Change,
+        api: &Link,
         mut create: F,
         found_host: &mut Option<String>,
     ) -> Outcome
@@ -613,7 +625,7 @@ impl<'a> Executor<'a> {
         // The last attempt whose answer was lost: it may have created it.
         let mut lost: Option<String> = None;
         for attempt in 0..ATTEMPTS {
-            match self.channel().call(false, &mut create).await {
+            match api.channel.call(false, &mut create).await {
                 Ok(arn) => {
                     return Outcome::Done {
                         arn: Some(arn),
@@ -694,10 +706,11 @@ impl<'a> Executor<'a> {
         let (Some(arn), Some(host)) = (change.arn.clone(), self.spec_host(&change.name)) else {
             return Outcome::Failed("the plan and the file disagree about this host".to_owned());
         };
-        let result = self
-            .channel()
+        let api = self.api_of(&arn);
+        let result = api
+            .channel
             .call(true, || {
-                self.service()
+                api.service
                     .update_host(&arn, &host.provider_endpoint, host.vpc.as_ref())
             })
             .await;
@@ -714,11 +727,12 @@ impl<'a> Executor<'a> {
         let Some(arn) = change.arn.clone() else {
             return Outcome::Failed("the plan has no ARN for it".to_owned());
         };
+        let api = self.api_of(&arn);
         if !change.tags.remove.is_empty() {
             let keys = change.tags.remove.clone();
-            let result = self
-                .channel()
-                .call(true, || self.service().untag(&arn, &keys))
+            let result = api
+                .channel
+                .call(true, || api.service.untag(&arn, &keys))
                 .await;
             if let Err(failure) = result {
                 return match failed(failure) {
@@ -731,9 +745,9 @@ impl<'a> Executor<'a> {
         }
         let write = change.tags.to_write();
         if !write.is_empty() {
-            let result = self
-                .channel()
-                .call(true, || self.service().tag(&arn, &write))
+            let result = api
+                .channel
+                .call(true, || api.service.tag(&arn, &write))
                 .await;
             match result {
                 Ok(_) => {}

@@ -17,6 +17,7 @@
 //! time spent.
 
 use std::future::Future;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
@@ -86,7 +87,7 @@ impl Failure {
 /// (for messages), and the deadline of each call.
 #[derive(Debug)]
 pub(crate) struct Channel {
-    pace: Pace,
+    pace: Arc<Pace>,
     endpoint: String,
     timeout: Duration,
 }
@@ -104,9 +105,11 @@ const THROTTLE_RETRIES: u32 = 400;
 const ATTEMPTS_PER_DEADLINE: u32 = 3;
 
 impl Channel {
-    pub(crate) fn new(endpoint: impl Into<String>, timeout: Duration) -> Channel {
+    /// A channel to `endpoint`, sharing `pace` with the target's other
+    /// channels (both names of the service share the account's rate).
+    pub(crate) fn new(endpoint: impl Into<String>, timeout: Duration, pace: Arc<Pace>) -> Channel {
         Channel {
-            pace: Pace::default(),
+            pace,
             endpoint: endpoint.into(),
             timeout,
         }
@@ -277,7 +280,7 @@ mod tests {
     }
 
     fn channel() -> Channel {
-        Channel::new("http://endpoint", DEFAULT_TIMEOUT)
+        Channel::new("http://endpoint", DEFAULT_TIMEOUT, Arc::default())
     }
 
     #[tokio::test(start_paused = true)]
@@ -316,7 +319,7 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn unclear_answers_stop_within_the_timeout() {
-        let channel = Channel::new("http://endpoint", Duration::from_secs(2));
+        let channel = Channel::new("http://endpoint", Duration::from_secs(2), Arc::default());
         let forever = vec![Attempt::Ambiguous("no answer".into()); 100];
         let started = Instant::now();
         let (result, made) = run(&channel, true, forever).await;

@@ -37,10 +37,10 @@ use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
 use crate::error::{Error, Result};
-use crate::resource::{MAX_CONNECTIONS_PER_REGION, MAX_HOSTS_PER_ACCOUNT, MAX_TAGS};
+use crate::resource::{Api, MAX_CONNECTIONS_PER_REGION, MAX_HOSTS_PER_ACCOUNT, MAX_TAGS};
 
 use operations::{Caller, Limits};
-use protocol::{ApiError, json_ok};
+use protocol::{ApiError, Wire, cbor_input, cbor_ok, json_ok};
 use state::{StateLock, Store};
 
 /// The account of an emulator given none and a state file recording none.
@@ -295,6 +295,7 @@ impl Emulator {
             injected: Mutex::new(Injected::default()),
             store: Mutex::new(store),
             calls: Mutex::new(BTreeMap::new()),
+            actions: Mutex::new(BTreeMap::new()),
             rng: Mutex::new(StdRng::seed_from_u64(seed)),
             window: Mutex::new(VecDeque::new()),
             account_id,
@@ -381,6 +382,9 @@ struct Shared {
     store: Mutex<Store>,
     /// API requests by operation name, failed ones included.
     calls: Mutex<BTreeMap<String, u64>>,
+    /// The same calls by the IAM action each needs (`codeconnections:TagResource`,
+    /// `sts:GetCallerIdentity`).
+    actions: Mutex<BTreeMap<String, u64>>,
     /// The one fault generator, seeded, so a sequential run is reproducible.
     rng: Mutex<StdRng>,
     /// Arrival times of the requests let through in the last second.
@@ -396,8 +400,11 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 impl Shared {
-    fn count(&self, operation: &str) {
-        *lock(&self.calls).entry(operation.to_string()).or_default() += 1;
+    fn count(&self, call: &Call) {
+        *lock(&self.calls)
+            .entry(call.operation().to_owned())
+            .or_default() += 1;
+        *lock(&self.actions).entry(call.action()).or_default() += 1;
     }
 
     /// A sliding one-second window over the requests that were let through.
@@ -466,62 +473,182 @@ async fn route(shared: &Shared, parts: &Parts, body: &[u8], request_id: &str) ->
         return admin(shared, &parts.method, admin_path, body)
             .unwrap_or_else(ApiError::into_json_response);
     }
-    if parts.method != Method::POST || path != "/" {
-        return ApiError::new(
-            StatusCode::NOT_FOUND,
-            "UnknownOperationException",
-            format!(
-                "{} {path} is not an AWS JSON 1.0 endpoint: send POST /",
-                parts.method
-            ),
-        )
-        .into_json_response();
-    }
-    let Some(call) = Call::identify(parts, body) else {
-        return ApiError::new(
-            StatusCode::BAD_REQUEST,
-            "UnknownOperationException",
-            "The request names no operation: send X-Amz-Target",
-        )
-        .into_json_response();
+    let call = match Call::identify(parts, body) {
+        Ok(call) => call,
+        Err((wire, error)) => return refuse(wire, error),
     };
     let faults = *lock(&shared.faults);
     if faults.latency_ms > 0 {
         tokio::time::sleep(Duration::from_millis(faults.latency_ms)).await;
     }
-    shared.count(call.operation());
+    shared.count(&call);
     match api(shared, &faults, parts, body, request_id, &call) {
         Ok(response) => response,
-        Err(error) => match call {
-            Call::Json(_) => error.into_json_response(),
-            Call::Query(_) => error.into_query_response(request_id),
-        },
+        Err(error) => call.error(error, request_id),
     }
 }
 
-/// An API request: a JSON 1.0 operation, or an awsQuery (STS) action.
+/// An API request: an operation of one of the service's two APIs (and the
+/// wire it came on), or an awsQuery (STS) action.
 enum Call {
-    Json(String),
+    Service {
+        api: Api,
+        wire: Wire,
+        operation: String,
+    },
     Query(String),
 }
 
+/// The service shape names the two APIs' requests name: the JSON target
+/// prefix's last part, and the CBOR path's service.
+const CODESTAR_SERVICE: &str = "CodeStar_connections_20191201";
+const CODECONNECTIONS_SERVICE: &str = "CodeConnections_20231201";
+
 impl Call {
-    fn identify(parts: &Parts, body: &[u8]) -> Option<Call> {
-        if let Some(target) = parts.headers.get("x-amz-target") {
-            // The Rust SDK sends `CodeStar_connections_20191201.Op`, boto3
-            // and the CLI the full target prefix: the operation follows the
-            // last dot either way.
-            let target = target.to_str().ok()?;
-            let operation = target.rsplit('.').next().unwrap_or(target);
-            return Some(Call::Json(operation.to_string()));
+    /// Which operation of which API, on which wire; or the answer that
+    /// says why the request names none.
+    fn identify(parts: &Parts, body: &[u8]) -> std::result::Result<Call, (Wire, ApiError)> {
+        let path = parts.uri.path();
+        let target = parts
+            .headers
+            .get("x-amz-target")
+            .and_then(|t| t.to_str().ok());
+        if let Some(rest) = path.strip_prefix("/service/") {
+            // RPC v2 CBOR: /service/<Service>/operation/<Operation>; the
+            // service may be named with its namespace.
+            let Some((service, operation)) = rest.split_once("/operation/") else {
+                return Err((
+                    Wire::Cbor,
+                    unknown(StatusCode::NOT_FOUND, format!("{path} names no operation")),
+                ));
+            };
+            let service = service.rsplit('.').next().unwrap_or(service);
+            if parts.method != Method::POST {
+                return Err((
+                    Wire::Cbor,
+                    unknown(
+                        StatusCode::NOT_FOUND,
+                        format!("{} {path}: send POST", parts.method),
+                    ),
+                ));
+            }
+            if service != CODECONNECTIONS_SERVICE {
+                return Err((
+                    Wire::Cbor,
+                    unknown(
+                        StatusCode::BAD_REQUEST,
+                        format!(
+                            "{service} does not speak RPC v2 CBOR here: only {CODECONNECTIONS_SERVICE} does"
+                        ),
+                    ),
+                ));
+            }
+            if target.is_some() {
+                return Err((
+                    Wire::Cbor,
+                    unknown(
+                        StatusCode::BAD_REQUEST,
+                        "an RPC v2 CBOR request must not send X-Amz-Target".to_owned(),
+                    ),
+                ));
+            }
+            return Ok(Call::Service {
+                api: Api::Codeconnections,
+                wire: Wire::Cbor,
+                operation: operation.to_owned(),
+            });
         }
-        sts::action(body).map(Call::Query)
+        if parts.method != Method::POST || path != "/" {
+            return Err((
+                Wire::Json,
+                unknown(
+                    StatusCode::NOT_FOUND,
+                    format!(
+                        "{} {path} is not an endpoint of this service: send POST / (AWS JSON 1.0) or POST /service/{CODECONNECTIONS_SERVICE}/operation/<Operation> (RPC v2 CBOR)",
+                        parts.method
+                    ),
+                ),
+            ));
+        }
+        if let Some(target) = target {
+            // The Rust SDK sends `CodeStar_connections_20191201.Op`, boto3
+            // and the CLI the full target prefix
+            // (`com.amazonaws.codeconnections.CodeConnections_20231201.Op`):
+            // the operation follows the last dot, the service precedes it.
+            let (prefix, operation) = target.rsplit_once('.').unwrap_or(("", target));
+            let api = match prefix.rsplit('.').next().unwrap_or(prefix) {
+                CODESTAR_SERVICE => Api::CodestarConnections,
+                CODECONNECTIONS_SERVICE => Api::Codeconnections,
+                other => {
+                    return Err((
+                        Wire::Json,
+                        unknown(
+                            StatusCode::BAD_REQUEST,
+                            format!(
+                                "X-Amz-Target {target:?} names service {other:?}; this endpoint serves {CODESTAR_SERVICE} and {CODECONNECTIONS_SERVICE}"
+                            ),
+                        ),
+                    ));
+                }
+            };
+            return Ok(Call::Service {
+                api,
+                wire: Wire::Json,
+                operation: operation.to_owned(),
+            });
+        }
+        match sts::action(body) {
+            Some(action) => Ok(Call::Query(action)),
+            None => Err((
+                Wire::Json,
+                unknown(
+                    StatusCode::BAD_REQUEST,
+                    "The request names no operation: send X-Amz-Target".to_owned(),
+                ),
+            )),
+        }
     }
 
     fn operation(&self) -> &str {
         match self {
-            Call::Json(operation) | Call::Query(operation) => operation,
+            Call::Service { operation, .. } | Call::Query(operation) => operation,
         }
+    }
+
+    /// The IAM action AWS would authorize this call as.
+    fn action(&self) -> String {
+        match self {
+            Call::Service { api, operation, .. } => format!("{api}:{operation}"),
+            Call::Query(operation) => format!("sts:{operation}"),
+        }
+    }
+
+    /// `error` as this call's client reads it.
+    fn error(&self, error: ApiError, request_id: &str) -> Response {
+        match self {
+            Call::Service {
+                wire: Wire::Json, ..
+            } => error.into_json_response(),
+            Call::Service {
+                wire: Wire::Cbor, ..
+            } => error.into_cbor_response(CBOR_NAMESPACE),
+            Call::Query(_) => error.into_query_response(request_id),
+        }
+    }
+}
+
+/// The namespace of CodeConnections' shapes, as `__type` names them.
+const CBOR_NAMESPACE: &str = "com.amazonaws.codeconnections";
+
+fn unknown(status: StatusCode, message: String) -> ApiError {
+    ApiError::new(status, "UnknownOperationException", message)
+}
+
+/// `error` in `wire`'s format, for a request that names no operation.
+fn refuse(wire: Wire, error: ApiError) -> Response {
+    match wire {
+        Wire::Json => error.into_json_response(),
+        Wire::Cbor => error.into_cbor_response(CBOR_NAMESPACE),
     }
 }
 
@@ -539,26 +666,42 @@ fn api(
     if let Some(credentials) = &shared.config.credentials {
         sigv4::verify(&auth, credentials, parts, body)?;
     }
-    shared.throttle(faults.throttle_rps)?;
-    if shared.chance(faults.error_rate) {
-        lock(&shared.injected).errors += 1;
-        return Err(ApiError::internal(
-            "Emulated internal failure (--error-rate); nothing was changed",
+    let (api, wire, operation) = match call {
+        Call::Query(action) => {
+            check_faults(shared, faults)?;
+            return sts::answer(action, &shared.account_id, request_id);
+        }
+        Call::Service {
+            api,
+            wire,
+            operation,
+        } => (*api, *wire, operation),
+    };
+    // As AWS: a request signed for the other name of the service is refused.
+    if auth.service != api.as_str() {
+        return Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "InvalidSignatureException",
+            format!(
+                "Credential should be scoped to correct service: '{}'. ",
+                api.as_str()
+            ),
         ));
     }
-    let operation = match call {
-        Call::Query(action) => return sts::answer(action, &shared.account_id, request_id),
-        Call::Json(operation) => operation,
-    };
-    if !model::has_operation(operation) {
+    check_faults(shared, faults)?;
+    if !model::has_operation(api, operation) {
         return Err(ApiError::new(
             StatusCode::BAD_REQUEST,
             "UnknownOperationException",
             format!("Operation {operation} is not supported by this service"),
         ));
     }
-    let input = parse_body(body)?;
+    let input = match wire {
+        Wire::Json => parse_body(body)?,
+        Wire::Cbor => cbor_input(body)?,
+    };
     let caller = Caller {
+        api,
         region: &auth.region,
         account_id: &shared.account_id,
     };
@@ -577,7 +720,22 @@ fn api(
             "Emulated lost response (--lost-response-rate); the change WAS committed",
         ));
     }
-    Ok(json_ok(&outcome.output))
+    Ok(match wire {
+        Wire::Json => json_ok(&outcome.output),
+        Wire::Cbor => cbor_ok(&outcome.output, &model::timestamp_members(api, operation)),
+    })
+}
+
+/// Throttling and injected failures, before anything runs.
+fn check_faults(shared: &Shared, faults: &Faults) -> std::result::Result<(), ApiError> {
+    shared.throttle(faults.throttle_rps)?;
+    if shared.chance(faults.error_rate) {
+        lock(&shared.injected).errors += 1;
+        return Err(ApiError::internal(
+            "Emulated internal failure (--error-rate); nothing was changed",
+        ));
+    }
+    Ok(())
 }
 
 /// An empty body is `{}` (some clients send nothing for no input); anything
@@ -622,6 +780,7 @@ fn admin(
 ) -> std::result::Result<Response, ApiError> {
     match (method.as_str(), path) {
         ("GET", "calls") => Ok(json_ok(&json!(*lock(&shared.calls)))),
+        ("GET", "actions") => Ok(json_ok(&json!(*lock(&shared.actions)))),
         ("POST", "status") => {
             let request: StatusRequest = serde_json::from_slice(body).map_err(|e| {
                 ApiError::validation(format!(
@@ -639,6 +798,7 @@ fn admin(
             store.reset();
             shared.persist(&store)?;
             lock(&shared.calls).clear();
+            lock(&shared.actions).clear();
             lock(&shared.window).clear();
             *lock(&shared.injected) = Injected::default();
             Ok(json_ok(&json!({})))
@@ -659,7 +819,7 @@ fn admin(
             StatusCode::NOT_FOUND,
             "UnknownOperationException",
             format!(
-                "No admin route {method} {ADMIN_PREFIX}{path}; there are GET calls, POST status, POST reset, GET/POST faults"
+                "No admin route {method} {ADMIN_PREFIX}{path}; there are GET calls, GET actions, POST status, POST reset, GET/POST faults"
             ),
         )),
     }

@@ -1,11 +1,13 @@
-//! Input validation driven by the service model itself.
+//! Input validation driven by the service models themselves.
 //!
-//! The emulator embeds a copy of AWS's model of the service
-//! (`service-model.json`, Apache-2.0, from the AWS SDKs' model data) and walks
-//! each request against the operation's input shape. Validating from the model
-//! rather than from hand-written rules keeps the emulator honest: every length
-//! limit, pattern and enum the real service declares is enforced, and nothing
-//! else.
+//! The emulator embeds AWS's models of both names of the service
+//! (`models/*.json`, Apache-2.0, the AWS SDKs' model data, as in
+//! `../shared/reference/`) and walks each request against the operation's
+//! input shape in the model of the API it was sent to. Validating from the
+//! models rather than from hand-written rules keeps the emulator honest:
+//! every length limit, pattern and enum the real service declares is
+//! enforced, and nothing else (the older API's host ARN pattern, for one,
+//! accepts only its own prefix).
 
 use std::collections::HashMap;
 use std::sync::LazyLock;
@@ -13,13 +15,22 @@ use std::sync::LazyLock;
 use regex::Regex;
 use serde_json::{Map, Value};
 
-use crate::resource::arn;
+use crate::resource::Api;
 
-/// The service model, as AWS publishes it.
-const MODEL_JSON: &str = include_str!("service-model.json");
+/// The service models, as AWS publishes them.
+const CODESTAR_JSON: &str = include_str!("models/codestar-connections-2019-12-01.json");
+const CODECONNECTIONS_JSON: &str = include_str!("models/codeconnections-2023-12-01.json");
 
-/// The parsed model plus its compiled patterns, built once per process.
-static MODEL: LazyLock<Model> = LazyLock::new(Model::load);
+/// The parsed models plus their compiled patterns, built once per process.
+static CODESTAR: LazyLock<Model> = LazyLock::new(|| Model::load(CODESTAR_JSON));
+static CODECONNECTIONS: LazyLock<Model> = LazyLock::new(|| Model::load(CODECONNECTIONS_JSON));
+
+fn model(api: Api) -> &'static Model {
+    match api {
+        Api::CodestarConnections => &CODESTAR,
+        Api::Codeconnections => &CODECONNECTIONS,
+    }
+}
 
 /// The shapes of the model and a compiled regex per string shape with a pattern.
 struct Model {
@@ -29,10 +40,10 @@ struct Model {
 }
 
 impl Model {
-    fn load() -> Model {
-        // The model is compiled into the binary and checked by the tests, so a
-        // failure here is a build defect, not a request error.
-        let root: Value = serde_json::from_str(MODEL_JSON).expect("embedded service model is JSON");
+    fn load(json: &str) -> Model {
+        // The models are compiled into the binary and checked by the tests,
+        // so a failure here is a build defect, not a request error.
+        let root: Value = serde_json::from_str(json).expect("embedded service model is JSON");
         let operations = root["operations"].as_object().cloned().unwrap_or_default();
         let shapes = root["shapes"].as_object().cloned().unwrap_or_default();
         let patterns = shapes
@@ -54,29 +65,91 @@ impl Model {
     }
 }
 
-/// The names of the operations the model declares, in model order.
+/// The names of the operations a model declares, in model order.
 #[cfg(test)]
-pub(super) fn operation_names() -> Vec<&'static str> {
-    MODEL.operations.keys().map(String::as_str).collect()
+pub(super) fn operation_names(api: Api) -> Vec<&'static str> {
+    model(api).operations.keys().map(String::as_str).collect()
 }
 
-/// Whether the model declares this operation.
-pub(super) fn has_operation(name: &str) -> bool {
-    MODEL.operations.contains_key(name)
+/// Whether the model of `api` declares this operation.
+pub(super) fn has_operation(api: Api, name: &str) -> bool {
+    model(api).operations.contains_key(name)
 }
 
-/// Validate a request body against the input shape of `operation`. Returns
-/// every violation found, each phrased as AWS phrases them.
-pub(super) fn validate_input(operation: &str, input: &Value) -> Vec<String> {
+/// Validate a request body against the input shape of `operation` in the
+/// model of `api`. Returns every violation found, each phrased as AWS
+/// phrases them.
+pub(super) fn validate_input(api: Api, operation: &str, input: &Value) -> Vec<String> {
+    let model = model(api);
     let mut errors = Vec::new();
-    let shape = MODEL
+    let shape = model
         .operations
         .get(operation)
         .and_then(|op| op["input"]["shape"].as_str());
     if let Some(shape) = shape {
-        validate(shape, input, "", &mut errors);
+        validate(model, shape, input, "", &mut errors);
     }
     errors
+}
+
+/// The members of `operation`'s output, of `api`'s model, that are
+/// timestamps (at any depth), by member name: the CBOR protocol tags them.
+pub(super) fn timestamp_members(api: Api, operation: &str) -> Vec<&'static str> {
+    let model = model(api);
+    let mut found = Vec::new();
+    let mut seen = Vec::new();
+    if let Some(shape) = model
+        .operations
+        .get(operation)
+        .and_then(|op| op["output"]["shape"].as_str())
+    {
+        collect_timestamps(model, shape, &mut found, &mut seen);
+    }
+    found
+}
+
+fn collect_timestamps(
+    model: &'static Model,
+    shape_name: &str,
+    found: &mut Vec<&'static str>,
+    seen: &mut Vec<String>,
+) {
+    if seen.iter().any(|s| s == shape_name) {
+        return;
+    }
+    seen.push(shape_name.to_owned());
+    let Some(shape) = model.shapes.get(shape_name) else {
+        return;
+    };
+    let mut visit = |name: Option<&'static str>, target: &str| {
+        if model.shapes.get(target).and_then(|s| s["type"].as_str()) == Some("timestamp") {
+            if let Some(name) = name {
+                found.push(name);
+            }
+        } else {
+            collect_timestamps(model, target, found, seen);
+        }
+    };
+    match shape["type"].as_str() {
+        Some("structure") => {
+            for (name, member) in shape["members"].as_object().into_iter().flatten() {
+                if let Some(target) = member["shape"].as_str() {
+                    visit(Some(name.as_str()), target);
+                }
+            }
+        }
+        Some("list") => {
+            if let Some(target) = shape["member"]["shape"].as_str() {
+                visit(None, target);
+            }
+        }
+        Some("map") => {
+            if let Some(target) = shape["value"]["shape"].as_str() {
+                visit(None, target);
+            }
+        }
+        _ => {}
+    }
 }
 
 /// The message of a `ValidationException` that reports `errors`, AWS style:
@@ -109,16 +182,16 @@ fn violation(path: &str, constraint: &str) -> String {
     format!("Value at '{path}' failed to satisfy constraint: {constraint}")
 }
 
-fn validate(shape_name: &str, value: &Value, path: &str, errors: &mut Vec<String>) {
-    let Some(shape) = MODEL.shapes.get(shape_name) else {
+fn validate(model: &Model, shape_name: &str, value: &Value, path: &str, errors: &mut Vec<String>) {
+    let Some(shape) = model.shapes.get(shape_name) else {
         return;
     };
     let kind = shape["type"].as_str().unwrap_or_default();
     match kind {
-        "structure" => validate_structure(shape, value, path, errors),
-        "list" => validate_list(shape, value, path, errors),
-        "map" => validate_map(shape, value, path, errors),
-        "string" => validate_string(shape_name, shape, value, path, errors),
+        "structure" => validate_structure(model, shape, value, path, errors),
+        "list" => validate_list(model, shape, value, path, errors),
+        "map" => validate_map(model, shape, value, path, errors),
+        "string" => validate_string(model, shape_name, shape, value, path, errors),
         "integer" | "long" => validate_integer(shape, value, path, errors),
         "boolean" if !value.is_boolean() => {
             errors.push(violation(path, "Member must be a boolean"));
@@ -127,7 +200,13 @@ fn validate(shape_name: &str, value: &Value, path: &str, errors: &mut Vec<String
     }
 }
 
-fn validate_structure(shape: &Value, value: &Value, path: &str, errors: &mut Vec<String>) {
+fn validate_structure(
+    model: &Model,
+    shape: &Value,
+    value: &Value,
+    path: &str,
+    errors: &mut Vec<String>,
+) {
     let Some(object) = value.as_object() else {
         errors.push(violation(path, "Member must be a structure"));
         return;
@@ -153,12 +232,18 @@ fn validate_structure(shape: &Value, value: &Value, path: &str, errors: &mut Vec
         };
         // JSON null is how some clients spell "absent".
         if !member_value.is_null() {
-            validate(target, member_value, &member, errors);
+            validate(model, target, member_value, &member, errors);
         }
     }
 }
 
-fn validate_list(shape: &Value, value: &Value, path: &str, errors: &mut Vec<String>) {
+fn validate_list(
+    model: &Model,
+    shape: &Value,
+    value: &Value,
+    path: &str,
+    errors: &mut Vec<String>,
+) {
     let Some(items) = value.as_array() else {
         errors.push(violation(path, "Member must be a list"));
         return;
@@ -173,12 +258,12 @@ fn validate_list(shape: &Value, value: &Value, path: &str, errors: &mut Vec<Stri
         if item.is_null() {
             errors.push(violation(&item_path, "Member must not be null"));
         } else {
-            validate(member, item, &item_path, errors);
+            validate(model, member, item, &item_path, errors);
         }
     }
 }
 
-fn validate_map(shape: &Value, value: &Value, path: &str, errors: &mut Vec<String>) {
+fn validate_map(model: &Model, shape: &Value, value: &Value, path: &str, errors: &mut Vec<String>) {
     let Some(entries) = value.as_object() else {
         errors.push(violation(path, "Member must be a map"));
         return;
@@ -188,15 +273,16 @@ fn validate_map(shape: &Value, value: &Value, path: &str, errors: &mut Vec<Strin
     let value_shape = shape["value"]["shape"].as_str();
     for (key, entry) in entries {
         if let Some(key_shape) = key_shape {
-            validate(key_shape, &Value::String(key.clone()), path, errors);
+            validate(model, key_shape, &Value::String(key.clone()), path, errors);
         }
         if let Some(value_shape) = value_shape {
-            validate(value_shape, entry, &format!("{path}.{key}"), errors);
+            validate(model, value_shape, entry, &format!("{path}.{key}"), errors);
         }
     }
 }
 
 fn validate_string(
+    model: &Model,
     shape_name: &str,
     shape: &Value,
     value: &Value,
@@ -220,17 +306,14 @@ fn validate_string(
         }
         return;
     }
-    if let Some(regex) = MODEL.patterns.get(shape_name) {
-        // The model's HostArn pattern names only the `codestar-connections`
-        // service, but the service accepts `codeconnections` ARNs for the same
-        // resources, so an ARN passes if either spelling matches.
-        if !regex.is_match(text) && !regex.is_match(&arn::canonical(text)) {
-            let pattern = shape["pattern"].as_str().unwrap_or_default();
-            errors.push(violation(
-                path,
-                &format!("Member must satisfy regular expression pattern: {pattern}"),
-            ));
-        }
+    if let Some(regex) = model.patterns.get(shape_name)
+        && !regex.is_match(text)
+    {
+        let pattern = shape["pattern"].as_str().unwrap_or_default();
+        errors.push(violation(
+            path,
+            &format!("Member must satisfy regular expression pattern: {pattern}"),
+        ));
     }
 }
 
@@ -275,16 +358,46 @@ mod tests {
     use super::*;
     use serde_json::json;
 
+    const OLD: Api = Api::CodestarConnections;
+    const NEW: Api = Api::Codeconnections;
+
     #[test]
-    fn the_embedded_model_declares_the_twelve_operations() {
-        assert_eq!(operation_names().len(), 12);
-        assert!(has_operation("UpdateHost"));
-        assert!(!has_operation("CreateRepositoryLink"));
+    fn both_models_declare_the_same_twenty_seven_operations() {
+        assert_eq!(operation_names(OLD).len(), 27);
+        assert_eq!(operation_names(OLD), operation_names(NEW));
+        assert!(has_operation(NEW, "CreateRepositoryLink"));
+        assert!(!has_operation(NEW, "CreateBucket"));
+    }
+
+    #[test]
+    fn the_older_api_takes_host_arns_of_its_own_prefix_only() {
+        let old = "arn:aws:codestar-connections:eu-west-1:123456789012:host/ghes-0123abcd";
+        let new = "arn:aws:codeconnections:eu-west-1:123456789012:host/ghes-0123abcd";
+        for (api, arn, ok) in [
+            (OLD, old, true),
+            (OLD, new, false),
+            (NEW, old, true),
+            (NEW, new, true),
+        ] {
+            let errors = validate_input(api, "GetHost", &json!({ "HostArn": arn }));
+            assert_eq!(errors.is_empty(), ok, "{api} {arn}: {errors:?}");
+        }
+    }
+
+    #[test]
+    fn timestamps_of_an_output_are_found_at_any_depth() {
+        assert_eq!(
+            timestamp_members(NEW, "ListConnections"),
+            Vec::<&str>::new()
+        );
+        let blockers = timestamp_members(NEW, "GetSyncBlockerSummary");
+        assert!(blockers.contains(&"CreatedAt"), "{blockers:?}");
     }
 
     #[test]
     fn reports_every_violation_with_aws_member_paths() {
         let errors = validate_input(
+            OLD,
             "CreateConnection",
             &json!({
                 "ConnectionName": "x".repeat(33),
@@ -306,16 +419,17 @@ mod tests {
     }
 
     #[test]
-    fn patterns_are_anchored_and_accept_both_arn_prefixes() {
+    fn patterns_are_anchored() {
         let ok = "arn:aws:codeconnections:eu-west-1:123456789012:host/ghes-0123abcd";
-        assert!(validate_input("GetHost", &json!({ "HostArn": ok })).is_empty());
+        assert!(validate_input(NEW, "GetHost", &json!({ "HostArn": ok })).is_empty());
         let bad = "xarn:aws:codestar-connections:eu-west-1:123456789012:host/a";
         assert_eq!(
-            validate_input("GetHost", &json!({ "HostArn": bad })).len(),
+            validate_input(NEW, "GetHost", &json!({ "HostArn": bad })).len(),
             1
         );
         let vpc = json!({"VpcId": "vpc-12345678", "SubnetIds": ["subnet-1234567"], "SecurityGroupIds": ["sg-12345678"]});
         let errors = validate_input(
+            NEW,
             "UpdateHost",
             &json!({"HostArn": ok, "VpcConfiguration": vpc}),
         );
@@ -325,13 +439,13 @@ mod tests {
 
     #[test]
     fn wrong_json_types_are_validation_errors() {
-        let errors = validate_input("ListHosts", &json!({"MaxResults": "ten"}));
+        let errors = validate_input(OLD, "ListHosts", &json!({"MaxResults": "ten"}));
         assert_eq!(
             errors,
             vec!["Value at 'maxResults' failed to satisfy constraint: Member must be an integer"]
         );
-        let errors = validate_input("ListHosts", &json!({"MaxResults": 101}));
+        let errors = validate_input(OLD, "ListHosts", &json!({"MaxResults": 101}));
         assert!(errors[0].contains("less than or equal to 100"));
-        assert!(!validate_input("ListHosts", &json!([])).is_empty());
+        assert!(!validate_input(OLD, "ListHosts", &json!([])).is_empty());
     }
 }

@@ -48,6 +48,9 @@ pub struct TargetSummary {
     pub stack: String,
     pub region: String,
     pub account_id: Option<String>,
+    /// The API new resources are created through, so their ARN prefix.
+    #[serde(default)]
+    pub api: crate::resource::Api,
     /// Live resources carrying this stack's tag when the plan was made.
     pub managed: usize,
 }

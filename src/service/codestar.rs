@@ -1,10 +1,11 @@
-//! [`Service`] over `aws-sdk-codestarconnections` (and `aws-sdk-sts` for
-//! who the credentials are): requests built from plain data, answers read
-//! back into it, and every SDK error sorted into an [`Attempt`].
+//! [`Service`] over the AWS SDK's crates for both names of the service:
+//! `aws-sdk-codestarconnections` ([`CodeStar`]) and `aws-sdk-codeconnections`
+//! ([`CodeConnections`]), with `aws-sdk-sts` for who the credentials are.
+//! The two crates are generated from models of the same operations and
+//! shapes, so one implementation, written once as a macro, serves both:
+//! requests built from plain data, answers read back into it, every SDK
+//! error sorted into an [`Attempt`].
 
-use aws_sdk_codestarconnections::Client;
-use aws_sdk_codestarconnections::config::retry::RetryConfig;
-use aws_sdk_codestarconnections::types::{self, ProviderType, Tag, VpcConfiguration};
 use futures_util::FutureExt;
 
 use super::errors::classify;
@@ -19,311 +20,337 @@ use crate::spec::Vpc;
 /// allows.
 const PAGE_SIZE: i32 = 100;
 
-/// The CodeStar Connections API (signing name `codestar-connections`).
-#[derive(Debug, Clone)]
-pub(crate) struct CodeStar {
-    client: Client,
-    sts: aws_sdk_sts::Client,
-}
-
-impl CodeStar {
-    /// Clients from `config`, with the SDK's own retries off: the channel
-    /// paces and retries every call, because a blind retry of a create can
-    /// duplicate a resource and the SDK's adaptive limiter stalls a
-    /// throttled fleet for seconds.
-    pub(crate) fn new(config: &aws_types::SdkConfig) -> CodeStar {
-        CodeStar {
-            client: Client::from_conf(
-                aws_sdk_codestarconnections::config::Builder::from(config)
-                    .retry_config(RetryConfig::disabled())
-                    .build(),
-            ),
-            sts: aws_sdk_sts::Client::from_conf(
-                aws_sdk_sts::config::Builder::from(config)
-                    .retry_config(RetryConfig::disabled())
-                    .build(),
-            ),
+/// The SDK clients of one API, built from `config` with the SDK's own
+/// retries off: the channel paces and retries every call, because a blind
+/// retry of a create can duplicate a resource and the SDK's adaptive
+/// limiter stalls a throttled fleet for seconds.
+macro_rules! sdk_service {
+    ($(#[$doc:meta])* $name:ident, $krate:ident, $module:ident) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone)]
+        pub(crate) struct $name {
+            client: $krate::Client,
+            sts: aws_sdk_sts::Client,
         }
-    }
-}
 
-impl Service for CodeStar {
-    fn list_connections(&self, next: Option<String>) -> Call<'_, Page<LiveConnection>> {
-        async move {
-            let page = self
-                .client
-                .list_connections()
-                .max_results(PAGE_SIZE)
-                .set_next_token(next)
-                .send()
-                .await
-                .map_err(|e| classify(&e))?;
-            Ok(Page {
-                items: page
-                    .connections()
-                    .iter()
-                    .filter_map(connection_from)
-                    .collect(),
-                next: next_page(page.next_token()),
-            })
+        impl $name {
+            pub(crate) fn new(config: &aws_types::SdkConfig) -> $name {
+                use aws_sdk_sts::config::retry::RetryConfig;
+                $name {
+                    client: $krate::Client::from_conf(
+                        $krate::config::Builder::from(config)
+                            .retry_config(RetryConfig::disabled())
+                            .build(),
+                    ),
+                    sts: aws_sdk_sts::Client::from_conf(
+                        aws_sdk_sts::config::Builder::from(config)
+                            .retry_config(RetryConfig::disabled())
+                            .build(),
+                    ),
+                }
+            }
         }
-        .boxed()
-    }
 
-    fn list_hosts(&self, next: Option<String>) -> Call<'_, Page<LiveHost>> {
-        async move {
-            let page = self
-                .client
-                .list_hosts()
-                .max_results(PAGE_SIZE)
-                .set_next_token(next)
-                .send()
-                .await
-                .map_err(|e| classify(&e))?;
-            Ok(Page {
-                items: page.hosts().iter().filter_map(host_from).collect(),
-                next: next_page(page.next_token()),
-            })
-        }
-        .boxed()
-    }
+        mod $module {
+            use $krate::types::{ProviderType, Tag, VpcConfiguration};
 
-    fn list_tags<'a>(&'a self, arn: &'a str) -> Call<'a, Tags> {
-        async move {
-            let out = self
-                .client
-                .list_tags_for_resource()
-                .resource_arn(arn)
-                .send()
-                .await
-                .map_err(|e| classify(&e))?;
-            Ok(out
-                .tags()
-                .iter()
-                .filter(|t| !is_aws_tag(t.key()))
-                .map(|t| (t.key().to_owned(), t.value().to_owned()))
-                .collect())
-        }
-        .boxed()
-    }
+            use super::*;
 
-    fn create_connection<'a>(&'a self, new: &'a NewConnection) -> Call<'a, String> {
-        async move {
-            let out = self
-                .client
-                .create_connection()
-                .connection_name(&new.name)
-                .set_provider_type(new.provider_type.as_deref().map(ProviderType::from))
-                .set_host_arn(new.host_arn.clone())
-                .set_tags(Some(to_tags(&new.tags)))
-                .send()
-                .await
-                .map_err(|e| classify(&e))?;
-            Ok(out.connection_arn().to_owned())
-        }
-        .boxed()
-    }
+            impl Service for $name {
+                fn list_connections(&self, next: Option<String>) -> Call<'_, Page<LiveConnection>> {
+                    async move {
+                        let page = self
+                            .client
+                            .list_connections()
+                            .max_results(PAGE_SIZE)
+                            .set_next_token(next)
+                            .send()
+                            .await
+                            .map_err(|e| classify(&e))?;
+                        Ok(Page {
+                            items: page
+                                .connections()
+                                .iter()
+                                .filter_map(connection_from)
+                                .collect(),
+                            next: next_page(page.next_token()),
+                        })
+                    }
+                    .boxed()
+                }
 
-    fn create_host<'a>(&'a self, new: &'a NewHost) -> Call<'a, String> {
-        async move {
-            let vpc = new
-                .vpc
-                .as_ref()
-                .map(vpc_configuration)
-                .transpose()
-                .map_err(|why| {
-                    Attempt::Failed(Failure::Rejected {
-                        code: None,
-                        message: why,
-                    })
-                })?;
-            let out = self
-                .client
-                .create_host()
-                .name(&new.name)
-                .provider_type(ProviderType::from(new.provider_type.as_str()))
-                .provider_endpoint(&new.provider_endpoint)
-                .set_vpc_configuration(vpc)
-                .set_tags(Some(to_tags(&new.tags)))
-                .send()
-                .await
-                .map_err(|e| classify(&e))?;
-            out.host_arn().map(str::to_owned).ok_or_else(|| {
-                Attempt::Ambiguous("the answer to CreateHost names no host ARN".to_owned())
-            })
-        }
-        .boxed()
-    }
+                fn list_hosts(&self, next: Option<String>) -> Call<'_, Page<LiveHost>> {
+                    async move {
+                        let page = self
+                            .client
+                            .list_hosts()
+                            .max_results(PAGE_SIZE)
+                            .set_next_token(next)
+                            .send()
+                            .await
+                            .map_err(|e| classify(&e))?;
+                        Ok(Page {
+                            items: page.hosts().iter().filter_map(host_from).collect(),
+                            next: next_page(page.next_token()),
+                        })
+                    }
+                    .boxed()
+                }
 
-    fn update_host<'a>(
-        &'a self,
-        arn: &'a str,
-        endpoint: &'a str,
-        vpc: Option<&'a Vpc>,
-    ) -> Call<'a, ()> {
-        async move {
-            let vpc = vpc.map(vpc_configuration).transpose().map_err(|why| {
-                Attempt::Failed(Failure::Rejected {
-                    code: None,
-                    message: why,
+                fn list_tags<'a>(&'a self, arn: &'a str) -> Call<'a, Tags> {
+                    async move {
+                        let out = self
+                            .client
+                            .list_tags_for_resource()
+                            .resource_arn(arn)
+                            .send()
+                            .await
+                            .map_err(|e| classify(&e))?;
+                        Ok(out
+                            .tags()
+                            .iter()
+                            .filter(|t| !is_aws_tag(t.key()))
+                            .map(|t| (t.key().to_owned(), t.value().to_owned()))
+                            .collect())
+                    }
+                    .boxed()
+                }
+
+                fn create_connection<'a>(&'a self, new: &'a NewConnection) -> Call<'a, String> {
+                    async move {
+                        let out = self
+                            .client
+                            .create_connection()
+                            .connection_name(&new.name)
+                            .set_provider_type(new.provider_type.as_deref().map(ProviderType::from))
+                            .set_host_arn(new.host_arn.clone())
+                            .set_tags(Some(to_tags(&new.tags)))
+                            .send()
+                            .await
+                            .map_err(|e| classify(&e))?;
+                        Ok(out.connection_arn().to_owned())
+                    }
+                    .boxed()
+                }
+
+                fn create_host<'a>(&'a self, new: &'a NewHost) -> Call<'a, String> {
+                    async move {
+                        let vpc = new
+                            .vpc
+                            .as_ref()
+                            .map(vpc_configuration)
+                            .transpose()
+                            .map_err(|why| {
+                                Attempt::Failed(Failure::Rejected {
+                                    code: None,
+                                    message: why,
+                                })
+                            })?;
+                        let out = self
+                            .client
+                            .create_host()
+                            .name(&new.name)
+                            .provider_type(ProviderType::from(new.provider_type.as_str()))
+                            .provider_endpoint(&new.provider_endpoint)
+                            .set_vpc_configuration(vpc)
+                            .set_tags(Some(to_tags(&new.tags)))
+                            .send()
+                            .await
+                            .map_err(|e| classify(&e))?;
+                        out.host_arn().map(str::to_owned).ok_or_else(|| {
+                            Attempt::Ambiguous("the answer to CreateHost names no host ARN".to_owned())
+                        })
+                    }
+                    .boxed()
+                }
+
+                fn update_host<'a>(
+                    &'a self,
+                    arn: &'a str,
+                    endpoint: &'a str,
+                    vpc: Option<&'a Vpc>,
+                ) -> Call<'a, ()> {
+                    async move {
+                        let vpc = vpc.map(vpc_configuration).transpose().map_err(|why| {
+                            Attempt::Failed(Failure::Rejected {
+                                code: None,
+                                message: why,
+                            })
+                        })?;
+                        self.client
+                            .update_host()
+                            .host_arn(arn)
+                            .provider_endpoint(endpoint)
+                            .set_vpc_configuration(vpc)
+                            .send()
+                            .await
+                            .map_err(|e| classify(&e))?;
+                        Ok(())
+                    }
+                    .boxed()
+                }
+
+                fn delete_connection<'a>(&'a self, arn: &'a str) -> Call<'a, ()> {
+                    async move {
+                        self.client
+                            .delete_connection()
+                            .connection_arn(arn)
+                            .send()
+                            .await
+                            .map_err(|e| classify(&e))?;
+                        Ok(())
+                    }
+                    .boxed()
+                }
+
+                fn delete_host<'a>(&'a self, arn: &'a str) -> Call<'a, ()> {
+                    async move {
+                        self.client
+                            .delete_host()
+                            .host_arn(arn)
+                            .send()
+                            .await
+                            .map_err(|e| classify(&e))?;
+                        Ok(())
+                    }
+                    .boxed()
+                }
+
+                fn tag<'a>(&'a self, arn: &'a str, tags: &'a Tags) -> Call<'a, ()> {
+                    async move {
+                        self.client
+                            .tag_resource()
+                            .resource_arn(arn)
+                            .set_tags(Some(to_tags(tags)))
+                            .send()
+                            .await
+                            .map_err(|e| classify(&e))?;
+                        Ok(())
+                    }
+                    .boxed()
+                }
+
+                fn untag<'a>(&'a self, arn: &'a str, keys: &'a [String]) -> Call<'a, ()> {
+                    async move {
+                        self.client
+                            .untag_resource()
+                            .resource_arn(arn)
+                            .set_tag_keys(Some(keys.to_vec()))
+                            .send()
+                            .await
+                            .map_err(|e| classify(&e))?;
+                        Ok(())
+                    }
+                    .boxed()
+                }
+
+                fn caller_identity(&self) -> Call<'_, Identity> {
+                    async move {
+                        let out = self
+                            .sts
+                            .get_caller_identity()
+                            .send()
+                            .await
+                            .map_err(|e| classify(&e))?;
+                        let account_id = out.account.ok_or_else(|| {
+                            Attempt::Failed(Failure::Rejected {
+                                code: None,
+                                message: "the answer to sts:GetCallerIdentity names no account".to_owned(),
+                            })
+                        })?;
+                        let partition = out
+                            .arn
+                            .as_deref()
+                            .and_then(|arn| arn.split(':').nth(1))
+                            .filter(|p| !p.is_empty())
+                            .unwrap_or("aws")
+                            .to_owned();
+                        Ok(Identity {
+                            account_id,
+                            partition,
+                        })
+                    }
+                    .boxed()
+                }
+            }
+
+                    /// A list page's token, if there is a next page.
+                    fn next_page(token: Option<&str>) -> Option<String> {
+                        token.filter(|t| !t.is_empty()).map(str::to_owned)
+                    }
+
+            /// A listed connection as the planner sees it, tags still to be read;
+            /// `None` for an entry without an ARN or name.
+            fn connection_from(c: &$krate::types::Connection) -> Option<LiveConnection> {
+                Some(LiveConnection {
+                    arn: c.connection_arn()?.to_owned(),
+                    name: c.connection_name()?.to_owned(),
+                    provider_type: c
+                        .provider_type()
+                        .map(|p| p.as_str().to_owned())
+                        .unwrap_or_default(),
+                    host_arn: c.host_arn().filter(|a| !a.is_empty()).map(str::to_owned),
+                    status: c
+                        .connection_status()
+                        .map(|s| s.as_str().to_owned())
+                        .unwrap_or_default(),
+                    tags: Tags::new(),
                 })
-            })?;
-            self.client
-                .update_host()
-                .host_arn(arn)
-                .provider_endpoint(endpoint)
-                .set_vpc_configuration(vpc)
-                .send()
-                .await
-                .map_err(|e| classify(&e))?;
-            Ok(())
-        }
-        .boxed()
-    }
+            }
 
-    fn delete_connection<'a>(&'a self, arn: &'a str) -> Call<'a, ()> {
-        async move {
-            self.client
-                .delete_connection()
-                .connection_arn(arn)
-                .send()
-                .await
-                .map_err(|e| classify(&e))?;
-            Ok(())
-        }
-        .boxed()
-    }
-
-    fn delete_host<'a>(&'a self, arn: &'a str) -> Call<'a, ()> {
-        async move {
-            self.client
-                .delete_host()
-                .host_arn(arn)
-                .send()
-                .await
-                .map_err(|e| classify(&e))?;
-            Ok(())
-        }
-        .boxed()
-    }
-
-    fn tag<'a>(&'a self, arn: &'a str, tags: &'a Tags) -> Call<'a, ()> {
-        async move {
-            self.client
-                .tag_resource()
-                .resource_arn(arn)
-                .set_tags(Some(to_tags(tags)))
-                .send()
-                .await
-                .map_err(|e| classify(&e))?;
-            Ok(())
-        }
-        .boxed()
-    }
-
-    fn untag<'a>(&'a self, arn: &'a str, keys: &'a [String]) -> Call<'a, ()> {
-        async move {
-            self.client
-                .untag_resource()
-                .resource_arn(arn)
-                .set_tag_keys(Some(keys.to_vec()))
-                .send()
-                .await
-                .map_err(|e| classify(&e))?;
-            Ok(())
-        }
-        .boxed()
-    }
-
-    fn caller_identity(&self) -> Call<'_, Identity> {
-        async move {
-            let out = self
-                .sts
-                .get_caller_identity()
-                .send()
-                .await
-                .map_err(|e| classify(&e))?;
-            let account_id = out.account.ok_or_else(|| {
-                Attempt::Failed(Failure::Rejected {
-                    code: None,
-                    message: "the answer to sts:GetCallerIdentity names no account".to_owned(),
+            /// A listed host as the planner sees it, tags still to be read; `None` for
+            /// an entry without an ARN or name.
+            fn host_from(h: &$krate::types::Host) -> Option<LiveHost> {
+                Some(LiveHost {
+                    arn: h.host_arn()?.to_owned(),
+                    name: h.name()?.to_owned(),
+                    provider_type: h
+                        .provider_type()
+                        .map(|p| p.as_str().to_owned())
+                        .unwrap_or_default(),
+                    provider_endpoint: h.provider_endpoint().unwrap_or_default().to_owned(),
+                    vpc: h.vpc_configuration().map(|v| Vpc {
+                        vpc_id: v.vpc_id().to_owned(),
+                        subnet_ids: v.subnet_ids().to_vec(),
+                        security_group_ids: v.security_group_ids().to_vec(),
+                        tls_certificate: v.tls_certificate().map(str::to_owned),
+                    }),
+                    status: h.status().unwrap_or_default().to_owned(),
+                    status_message: h.status_message().map(str::to_owned),
+                    tags: Tags::new(),
                 })
-            })?;
-            let partition = out
-                .arn
-                .as_deref()
-                .and_then(|arn| arn.split(':').nth(1))
-                .filter(|p| !p.is_empty())
-                .unwrap_or("aws")
-                .to_owned();
-            Ok(Identity {
-                account_id,
-                partition,
-            })
+            }
+
+            fn to_tags(tags: &Tags) -> Vec<Tag> {
+                tags.iter()
+                    .filter_map(|(k, v)| Tag::builder().key(k).value(v).build().ok())
+                    .collect()
+            }
+
+            fn vpc_configuration(vpc: &Vpc) -> Result<VpcConfiguration, String> {
+                VpcConfiguration::builder()
+                    .vpc_id(&vpc.vpc_id)
+                    .set_subnet_ids(Some(vpc.subnet_ids.clone()))
+                    .set_security_group_ids(Some(vpc.security_group_ids.clone()))
+                    .set_tls_certificate(vpc.tls_certificate.clone())
+                    .build()
+                    .map_err(|e| format!("incomplete VPC configuration: {e}"))
+            }
+
         }
-        .boxed()
-    }
+    };
 }
 
-/// A list page's token, if there is a next page.
-fn next_page(token: Option<&str>) -> Option<String> {
-    token.filter(|t| !t.is_empty()).map(str::to_owned)
-}
+sdk_service!(
+    /// The CodeStar Connections API (signing name `codestar-connections`).
+    CodeStar,
+    aws_sdk_codestarconnections,
+    codestar
+);
 
-/// A listed connection as the planner sees it, tags still to be read;
-/// `None` for an entry without an ARN or name.
-fn connection_from(c: &types::Connection) -> Option<LiveConnection> {
-    Some(LiveConnection {
-        arn: c.connection_arn()?.to_owned(),
-        name: c.connection_name()?.to_owned(),
-        provider_type: c
-            .provider_type()
-            .map(|p| p.as_str().to_owned())
-            .unwrap_or_default(),
-        host_arn: c.host_arn().filter(|a| !a.is_empty()).map(str::to_owned),
-        status: c
-            .connection_status()
-            .map(|s| s.as_str().to_owned())
-            .unwrap_or_default(),
-        tags: Tags::new(),
-    })
-}
-
-/// A listed host as the planner sees it, tags still to be read; `None` for
-/// an entry without an ARN or name.
-fn host_from(h: &types::Host) -> Option<LiveHost> {
-    Some(LiveHost {
-        arn: h.host_arn()?.to_owned(),
-        name: h.name()?.to_owned(),
-        provider_type: h
-            .provider_type()
-            .map(|p| p.as_str().to_owned())
-            .unwrap_or_default(),
-        provider_endpoint: h.provider_endpoint().unwrap_or_default().to_owned(),
-        vpc: h.vpc_configuration().map(|v| Vpc {
-            vpc_id: v.vpc_id().to_owned(),
-            subnet_ids: v.subnet_ids().to_vec(),
-            security_group_ids: v.security_group_ids().to_vec(),
-            tls_certificate: v.tls_certificate().map(str::to_owned),
-        }),
-        status: h.status().unwrap_or_default().to_owned(),
-        status_message: h.status_message().map(str::to_owned),
-        tags: Tags::new(),
-    })
-}
-
-fn to_tags(tags: &Tags) -> Vec<Tag> {
-    tags.iter()
-        .filter_map(|(k, v)| Tag::builder().key(k).value(v).build().ok())
-        .collect()
-}
-
-fn vpc_configuration(vpc: &Vpc) -> Result<VpcConfiguration, String> {
-    VpcConfiguration::builder()
-        .vpc_id(&vpc.vpc_id)
-        .set_subnet_ids(Some(vpc.subnet_ids.clone()))
-        .set_security_group_ids(Some(vpc.security_group_ids.clone()))
-        .set_tls_certificate(vpc.tls_certificate.clone())
-        .build()
-        .map_err(|e| format!("incomplete VPC configuration: {e}"))
-}
+sdk_service!(
+    /// The CodeConnections API (signing name `codeconnections`).
+    CodeConnections,
+    aws_sdk_codeconnections,
+    codeconnections
+);

@@ -12,16 +12,17 @@ mod codestar;
 mod errors;
 
 use std::fmt::Debug;
+use std::sync::Arc;
 
 use futures_util::future::BoxFuture;
 
 use crate::account::Identity;
-use crate::call::Failure;
+use crate::call::{Channel, Failure};
 use crate::live::{LiveConnection, LiveHost};
-use crate::resource::Tags;
+use crate::resource::{Api, Tags};
 use crate::spec::Vpc;
 
-pub(crate) use codestar::CodeStar;
+pub(crate) use codestar::{CodeConnections, CodeStar};
 
 /// One attempt of a call, as a future.
 pub(crate) type Call<'a, T> = BoxFuture<'a, Result<T, Attempt>>;
@@ -92,4 +93,67 @@ pub(crate) trait Service: Send + Sync + Debug {
     fn untag<'a>(&'a self, arn: &'a str, keys: &'a [String]) -> Call<'a, ()>;
     /// Who the credentials are (STS GetCallerIdentity).
     fn caller_identity(&self) -> Call<'_, Identity>;
+}
+
+/// One name of the service for one target: its implementation, and the
+/// channel its calls go through.
+#[derive(Debug, Clone)]
+pub(crate) struct Link {
+    pub(crate) service: Arc<dyn Service>,
+    pub(crate) channel: Arc<Channel>,
+}
+
+/// Both names of the service for one target. Lists, creates and who-am-i
+/// go through the one the target asked for; every call about an existing
+/// resource goes through the one whose prefix its ARN carries, because the
+/// older API's model accepts only its own prefix for hosts and repository
+/// links, and IAM matches the action's prefix to the resource's.
+#[derive(Debug, Clone)]
+pub(crate) struct Apis {
+    main: Api,
+    codestar: Link,
+    codeconnections: Link,
+}
+
+impl Apis {
+    pub(crate) fn new(main: Api, codestar: Link, codeconnections: Link) -> Apis {
+        Apis {
+            main,
+            codestar,
+            codeconnections,
+        }
+    }
+
+    /// The name of the API the target asked for.
+    pub(crate) fn main_api(&self) -> Api {
+        self.main
+    }
+
+    /// The API the target asked for.
+    pub(crate) fn main(&self) -> &Link {
+        self.get(self.main)
+    }
+
+    pub(crate) fn get(&self, api: Api) -> &Link {
+        match api {
+            Api::CodestarConnections => &self.codestar,
+            Api::Codeconnections => &self.codeconnections,
+        }
+    }
+
+    /// The API whose prefix `arn` carries; the main one for an ARN of
+    /// neither.
+    pub(crate) fn for_arn(&self, arn: &str) -> &Link {
+        self.get(Api::of_arn(arn).unwrap_or(self.main))
+    }
+
+    /// The API that creates a resource on `parent` (a connection on a
+    /// host): the one asked for, unless that is the older API and the
+    /// parent carries the newer prefix, which the older model refuses.
+    pub(crate) fn to_create_on(&self, parent: &str) -> &Link {
+        match (self.main, Api::of_arn(parent)) {
+            (Api::CodestarConnections, Some(Api::Codeconnections)) => &self.codeconnections,
+            _ => self.main(),
+        }
+    }
 }

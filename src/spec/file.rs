@@ -47,6 +47,12 @@ pub struct File {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(regex(pattern = r"^\d{12}$"))]
     pub account_id: Option<Located<String>>,
+    /// Which name of the service to call: `codestar-connections` (the
+    /// default) or `codeconnections`. Resources of both ARN prefixes are
+    /// managed either way; new ones carry the prefix of the API used.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(extend("enum" = ["codestar-connections", "codeconnections"]))]
+    pub api: Option<Located<String>>,
     /// AWS profile to use for this file's account (like `--profile`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub profile: Option<Located<String>>,

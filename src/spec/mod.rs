@@ -18,7 +18,7 @@ use std::path::PathBuf;
 
 use serde::Serialize;
 
-use crate::resource::{ProviderType, Tags};
+use crate::resource::{Api, ProviderType, Tags};
 
 pub use diagnostic::{Diagnostic, Diagnostics};
 pub use file::{
@@ -38,6 +38,9 @@ pub struct Target {
     pub stack: String,
     pub region: Option<String>,
     pub account_id: Option<String>,
+    /// The API the file asks for (`api:`); `None`: the command line's, or
+    /// the default.
+    pub api: Option<Api>,
     pub profile: Option<String>,
     pub hosts: Vec<Host>,
     pub connections: Vec<Connection>,

@@ -1,4 +1,5 @@
 mod bad_inputs;
+mod both_prefixes;
 mod cli;
 mod collision;
 mod convergence;
@@ -14,5 +15,6 @@ mod not_alone;
 mod proxy;
 mod scenario;
 mod support;
+mod two_names;
 mod validate;
 mod workflow;

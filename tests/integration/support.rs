@@ -111,6 +111,28 @@ impl Sandbox {
         codestar::Client::from_conf(self.config(region).build())
     }
 
+    /// A CodeConnections client of this sandbox in `region` (RPC v2 CBOR,
+    /// signing name `codeconnections`).
+    pub(crate) async fn codeconnections_client(
+        &self,
+        region: &str,
+    ) -> aws_sdk_codeconnections::Client {
+        use aws_sdk_codeconnections::config::{BehaviorVersion, Credentials, Region};
+        let config = aws_sdk_codeconnections::Config::builder()
+            .behavior_version(BehaviorVersion::latest())
+            .region(Region::new(region.to_string()))
+            .credentials_provider(Credentials::new(
+                ACCESS_KEY_ID,
+                SECRET_ACCESS_KEY,
+                None,
+                None,
+                "sandbox",
+            ))
+            .endpoint_url(self.url())
+            .build();
+        aws_sdk_codeconnections::Client::from_conf(config)
+    }
+
     /// The same client with retries off, to observe faults as they happen.
     pub(crate) async fn client_without_retries(&self, region: &str) -> codestar::Client {
         codestar::Client::from_conf(
@@ -142,6 +164,14 @@ impl Sandbox {
         let response = self.http("GET", "/_emulator/calls", &[], "");
         assert_eq!(response.status, 200, "calls: {}", response.body);
         serde_json::from_str(&response.body).expect("calls is a JSON object of counts")
+    }
+
+    /// API requests so far, by the IAM action each needs
+    /// (`codeconnections:TagResource`; `GET /_emulator/actions`).
+    pub(crate) fn actions(&self) -> BTreeMap<String, u64> {
+        let response = self.http("GET", "/_emulator/actions", &[], "");
+        assert_eq!(response.status, 200, "actions: {}", response.body);
+        serde_json::from_str(&response.body).expect("actions is a JSON object of counts")
     }
 
     /// Calls that change the account (creates, deletes, updates, tagging),

@@ -6,7 +6,7 @@ use serde_json::{Value, json};
 
 use super::hosts::{HOST_DELETING, host_not_found};
 use super::{
-    Caller, Limits, Outcome, PENDING, check_tag_count, check_tag_keys, issue_arn, paginate,
+    Caller, Limits, Outcome, PENDING, check_tag_count, check_tag_keys, mint, paginate,
     provider_type, tags_json,
 };
 use crate::emulator::protocol::ApiError;
@@ -97,15 +97,9 @@ pub(super) fn create(
     }
     check_tag_count(tags.len(), limits)?;
 
-    let arn = issue_arn(store, || {
-        format!(
-            "arn:aws:codestar-connections:{}:{}:connection/{}",
-            caller.region,
-            caller.account_id,
-            uuid::Uuid::new_v4()
-        )
+    let (arn, seq) = mint(store, caller, || {
+        format!("connection/{}", uuid::Uuid::new_v4())
     });
-    let seq = store.take_seq();
     store
         .region_mut(caller.region)
         .connections

@@ -5,7 +5,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::{
-    Caller, Limits, Outcome, PENDING, check_tag_count, check_tag_keys, issue_arn, paginate,
+    Caller, Limits, Outcome, PENDING, check_tag_count, check_tag_keys, mint, paginate,
     provider_type, tags_json,
 };
 use crate::emulator::protocol::ApiError;
@@ -70,14 +70,10 @@ pub(super) fn create(
     }
     check_tag_count(tags.len(), limits)?;
 
-    let arn = issue_arn(store, || {
+    let (arn, seq) = mint(store, caller, || {
         let suffix = &uuid::Uuid::new_v4().simple().to_string()[..8];
-        format!(
-            "arn:aws:codestar-connections:{}:{}:host/{}-{suffix}",
-            caller.region, caller.account_id, input.name
-        )
+        format!("host/{}-{suffix}", input.name)
     });
-    let seq = store.take_seq();
     store.region_mut(caller.region).hosts.push(Host {
         seq,
         arn: arn.clone(),

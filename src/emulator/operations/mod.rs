@@ -18,7 +18,7 @@ mod tags;
 use super::model;
 use super::protocol::ApiError;
 use super::state::{Store, Tag};
-use crate::resource::{ProviderType, arn};
+use crate::resource::{Api, ProviderType, arn};
 
 /// Page size when `MaxResults` is absent or 0.
 pub(super) const DEFAULT_PAGE_SIZE: usize = 50;
@@ -48,6 +48,8 @@ pub(super) struct Limits {
 /// Who is calling, and where.
 #[derive(Debug, Clone, Copy)]
 pub(super) struct Caller<'a> {
+    /// The API the request was sent to: new resources carry its ARN prefix.
+    pub api: Api,
     pub region: &'a str,
     pub account_id: &'a str,
 }
@@ -85,7 +87,7 @@ pub(super) fn run(
     operation: &str,
     input: Value,
 ) -> Result<Outcome, ApiError> {
-    let errors = model::validate_input(operation, &input);
+    let errors = model::validate_input(caller.api, operation, &input);
     if !errors.is_empty() {
         return Err(ApiError::validation(model::validation_message(&errors)));
     }
@@ -105,7 +107,10 @@ pub(super) fn run(
         _ => Err(ApiError::new(
             axum::http::StatusCode::BAD_REQUEST,
             "UnknownOperationException",
-            format!("Operation {operation} is not supported by this service"),
+            format!(
+                "Operation {operation} is in the service model, but this emulator does not \
+                 implement it yet"
+            ),
         )),
     }
 }
@@ -199,14 +204,24 @@ fn provider_type(text: &str) -> Result<ProviderType, ApiError> {
         .ok_or_else(|| ApiError::validation(format!("Unknown provider type {text}")))
 }
 
-/// Mint ARNs until one was never issued before.
-fn issue_arn(store: &mut Store, mint: impl Fn() -> String) -> String {
-    loop {
-        let candidate = mint();
+/// A new resource's ARN, with the prefix of the API it is created
+/// through (`resource` answers its last part, e.g. `connection/<uuid>`;
+/// minted again until the ARN was never issued before), and its creation
+/// sequence number.
+fn mint(store: &mut Store, caller: Caller<'_>, resource: impl Fn() -> String) -> (String, u64) {
+    let arn = loop {
+        let candidate = format!(
+            "arn:aws:{}:{}:{}:{}",
+            caller.api.as_str(),
+            caller.region,
+            caller.account_id,
+            resource()
+        );
         if store.issue(&candidate) {
-            return candidate;
+            break candidate;
         }
-    }
+    };
+    (arn, store.take_seq())
 }
 
 /// Page through `items` (creation order) by creation sequence number, so a

@@ -30,6 +30,7 @@ pub(crate) fn target(hosts: Vec<Host>, connections: Vec<Connection>) -> Target {
         stack: STACK.to_owned(),
         region: Some("eu-west-1".to_owned()),
         account_id: None,
+        api: None,
         profile: None,
         hosts,
         connections,

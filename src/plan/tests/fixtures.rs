@@ -338,6 +338,7 @@ fn target(label: &str, file: &str, region: &str) -> TargetSummary {
         stack: "platform-prod".to_owned(),
         region: region.to_owned(),
         account_id: Some(ACCOUNT.to_owned()),
+        api: crate::resource::Api::default(),
         managed: 0,
     }
 }

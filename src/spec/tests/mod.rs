@@ -528,6 +528,7 @@ fn sample_file() -> File {
         stack: Located::new("platform".into()),
         region: Some(Located::new("eu-west-1".into())),
         account_id: Some(Located::new("012345678901".into())),
+        api: Some(Located::new("codeconnections".into())),
         profile: None,
         default_tags: tags(&[("team", "platform"), ("cost", "4711")]),
         hosts: vec![FileHost {

@@ -21,8 +21,8 @@ use super::file::{File, FileConnection, FileHost, FileTags, FileVpc};
 use super::located::{Located, Pos};
 use super::{Connection, ConnectionSource, Diagnostic, Host, Safety, Target, Vpc};
 use crate::resource::{
-    AWS_TAG_PREFIX, MAX_CONNECTIONS_PER_REGION, MAX_HOSTS_PER_ACCOUNT, MAX_TAGS, OWN_TAG_PREFIX,
-    ProviderType, Tags,
+    AWS_TAG_PREFIX, Api, MAX_CONNECTIONS_PER_REGION, MAX_HOSTS_PER_ACCOUNT, MAX_TAGS,
+    OWN_TAG_PREFIX, ProviderType, Tags,
 };
 
 const CONNECTION_NAME_MAX: usize = 32;
@@ -138,6 +138,21 @@ pub(super) fn validate(
             ),
         );
     }
+    let api = file.api.as_ref().and_then(|api| {
+        let parsed = Api::parse(api);
+        if parsed.is_none() {
+            let names: Vec<&str> = Api::ALL.iter().map(|a| a.as_str()).collect();
+            c.error(
+                api.pos,
+                format!(
+                    "api {:?} is not a name of the service; expected one of {}",
+                    api.value,
+                    names.join(", ")
+                ),
+            );
+        }
+        parsed
+    });
     if let Some(profile) = &file.profile
         && profile.trim().is_empty()
     {
@@ -221,6 +236,7 @@ pub(super) fn validate(
         stack: file.stack.value,
         region: file.region.map(|r| r.value),
         account_id: file.account_id.map(|a| a.value),
+        api,
         profile: file.profile.map(|p| p.value),
         hosts: hosts.into_iter().flatten().collect(),
         connections: connections.into_iter().flatten().collect(),
