@@ -7,7 +7,8 @@ use std::path::Path;
 use clap::CommandFactory;
 use codestar_reconcile::cli::Cli;
 
-use crate::cli::{Workdir, run_plain};
+use crate::cli::{Workdir, run, run_plain};
+use crate::support::Sandbox;
 
 #[test]
 fn completions_for_each_shell_know_the_commands() {
@@ -43,35 +44,148 @@ fn policy(name: &str) -> serde_json::Value {
     serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
-#[test]
-fn the_apply_policy_is_the_read_only_one_plus_exactly_the_writes() {
+/// The IAM actions a run of `args` needs: the emulator counts each call by
+/// the action AWS authorizes it as (`codeconnections:TagResource`).
+fn needs(work: &Workdir, sandbox: &Sandbox, args: &[&str]) -> BTreeSet<String> {
+    let before = sandbox.actions();
+    run(work.path(), sandbox, args).expect(0);
+    sandbox
+        .actions()
+        .into_iter()
+        .filter(|(action, n)| before.get(action) != Some(n))
+        .map(|(action, _)| action)
+        .collect()
+}
+
+/// The operation an action names, whatever its prefix.
+fn operation(action: &str) -> &str {
+    action.split_once(':').map_or(action, |(_, op)| op)
+}
+
+/// Every command run through each API over an account holding both ARN
+/// prefixes, every kind of change made: the actions the read commands and
+/// apply needed.
+async fn what_the_tool_calls() -> (BTreeSet<String>, BTreeSet<String>) {
+    let (mut reads, mut writes) = (BTreeSet::new(), BTreeSet::new());
+    for api in ["codestar-connections", "codeconnections"] {
+        let sandbox = Sandbox::start();
+        let work = Workdir::new();
+        // What the console and other teams made, under both names.
+        sandbox
+            .codeconnections_client("eu-west-1")
+            .await
+            .create_connection()
+            .connection_name("console")
+            .provider_type(aws_sdk_codeconnections::types::ProviderType::Github)
+            .send()
+            .await
+            .unwrap();
+        sandbox
+            .client("eu-west-1")
+            .await
+            .create_host()
+            .name("old-ghes")
+            .provider_type(aws_sdk_codestarconnections::types::ProviderType::GithubEnterpriseServer)
+            .provider_endpoint("https://old.example.com")
+            .send()
+            .await
+            .unwrap();
+        let file = |endpoint: &str, extra: &str| {
+            format!(
+                "version: 1
+stack: iam
+region: eu-west-1
+account_id: \"123456789012\"
+api: {api}
+hosts:
+  - name: old-ghes
+    provider_type: GitHubEnterpriseServer
+    provider_endpoint: {endpoint}
+    adopt: true
+{extra}connections:
+  - name: console
+    provider_type: GitHub
+    adopt: true
+  - name: github-main
+    provider_type: GitHub
+    tags: {{env: prod}}
+"
+            )
+        };
+        let with_host = "  - name: ghes\n    provider_type: GitHubEnterpriseServer\n    \
+             provider_endpoint: https://ghes.example.com\n";
+        work.write(
+            "s.yaml",
+            &(file("https://old.example.com", with_host) + "  - name: via-ghes\n    host: ghes\n"),
+        );
+        writes.extend(needs(
+            &work,
+            &sandbox,
+            &["apply", "-f", "s.yaml", "--auto-approve"],
+        ));
+        // Update a host, change and drop tags, delete a connection and a host.
+        work.write(
+            "s.yaml",
+            &file("https://new.example.com", "").replace("tags: {env: prod}", "tags: {team: x}"),
+        );
+        writes.extend(needs(
+            &work,
+            &sandbox,
+            &["apply", "-f", "s.yaml", "--auto-approve", "--force"],
+        ));
+        reads.extend(needs(&work, &sandbox, &["plan", "-f", "s.yaml"]));
+        reads.extend(needs(
+            &work,
+            &sandbox,
+            &["drift", "-f", "s.yaml", "--ignore", "pending"],
+        ));
+        reads.extend(needs(&work, &sandbox, &["import", "--stack", "iam"]));
+    }
+    (reads, writes)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_policies_grant_what_each_command_calls_under_both_prefixes() {
+    let (reads, writes) = what_the_tool_calls().await;
     let read_only = actions(&policy("read-only.json"));
     let apply = actions(&policy("apply.json"));
-    assert!(apply.is_superset(&read_only), "{read_only:?} ⊄ {apply:?}");
-    let writes: BTreeSet<&str> = apply.difference(&read_only).map(String::as_str).collect();
-    let expected: BTreeSet<&str> = [
-        "CreateConnection",
-        "DeleteConnection",
-        "CreateHost",
-        "DeleteHost",
-        "UpdateHost",
-        "TagResource",
-        "UntagResource",
-    ]
-    .into();
-    let writes: BTreeSet<&str> = writes
-        .iter()
-        .map(|a| {
-            a.strip_prefix("codestar-connections:")
-                .expect("a CodeStar action")
-        })
+
+    // Each policy grants what its commands were seen to call...
+    let missing: Vec<&String> = reads.difference(&read_only).collect();
+    assert!(missing.is_empty(), "read-only.json lacks {missing:?}");
+    let missing: Vec<&String> = reads
+        .union(&writes)
+        .filter(|a| !apply.contains(*a))
         .collect();
-    assert_eq!(writes, expected);
-    assert!(
-        read_only
-            .iter()
-            .all(|a| a.contains(":List") || a == "sts:GetCallerIdentity")
-    );
+    assert!(missing.is_empty(), "apply.json lacks {missing:?}");
+    // ...both prefixes were seen, since an account holds both...
+    for prefix in ["codestar-connections:", "codeconnections:"] {
+        assert!(writes.iter().any(|a| a.starts_with(prefix)), "{writes:?}");
+        assert!(reads.iter().any(|a| a.starts_with(prefix)), "{reads:?}");
+    }
+    // ...and each grants every operation under both prefixes, and nothing
+    // the commands do not call.
+    for (name, policy, seen) in [
+        ("read-only.json", &read_only, reads.clone()),
+        (
+            "apply.json",
+            &apply,
+            reads.union(&writes).cloned().collect(),
+        ),
+    ] {
+        for action in policy.iter().filter(|a| !a.starts_with("sts:")) {
+            for prefix in ["codestar-connections", "codeconnections"] {
+                let twin = format!("{prefix}:{}", operation(action));
+                assert!(
+                    policy.contains(&twin),
+                    "{name} grants {action} but not {twin}"
+                );
+            }
+        }
+        let granted: BTreeSet<&str> = policy.iter().map(|a| operation(a)).collect();
+        let called: BTreeSet<&str> = seen.iter().map(|a| operation(a)).collect();
+        assert_eq!(granted, called, "{name}: granted vs called");
+    }
 }
 
 /// The steps of a workflow's jobs.
