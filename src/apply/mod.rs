@@ -1,7 +1,8 @@
 //! Carrying out a plan against the API.
 //!
 //! Per target, in the order of [`STEPS`]: delete what is being replaced
-//! (connections, then hosts), create hosts, update hosts, create connections
+//! (connections, then hosts, with the connections the file drops from a
+//! replaced host before it), create hosts, update hosts, create connections
 //! (with the new host ARNs), change tags, delete connections, delete hosts.
 //! Targets run concurrently; within a step, up to `--concurrency` calls at
 //! once. Every change ends as done, failed, refused or not attempted, and
@@ -17,7 +18,7 @@
 
 mod report;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use futures_util::future::join_all;
 use futures_util::stream::{self, StreamExt};
@@ -28,7 +29,7 @@ use crate::interrupt::{self, Signal};
 use crate::live::{self, LiveHost, Snapshot};
 use crate::plan::{Action, Change, Field, Plan, Refusal, kept_copy};
 use crate::resource::{
-    Kind, MAX_CONNECTIONS_PER_REGION, MAX_HOSTS_PER_ACCOUNT, MAX_TAGS, Ownership, ownership,
+    Kind, MAX_CONNECTIONS_PER_REGION, MAX_HOSTS_PER_ACCOUNT, MAX_TAGS, Ownership, arn, ownership,
 };
 use crate::service::{Attempt, Link, NewConnection, NewHost};
 use crate::spec;
@@ -89,6 +90,10 @@ enum Part {
     Fields,
     /// Only the tags.
     Tags,
+    /// A delete that must come before the replacements: a connection the
+    /// file drops from a host this plan replaces (AWS refuses to delete a
+    /// host in use). The final delete step leaves these out.
+    Frees,
 }
 
 const fn step(work: Work, kind: Option<Kind>, actions: &'static [Action], part: Part) -> Step {
@@ -101,13 +106,14 @@ const fn step(work: Work, kind: Option<Kind>, actions: &'static [Action], part: 
 }
 
 /// Apply's order, per target.
-const STEPS: [Step; 8] = [
+const STEPS: [Step; 9] = [
     step(
         Work::DeleteOld,
         Some(Kind::Connection),
         &[Replace],
         Part::FirstOfReplace,
     ),
+    step(Work::Delete, Some(Kind::Connection), &[Delete], Part::Frees),
     step(
         Work::DeleteOld,
         Some(Kind::Host),
@@ -138,13 +144,17 @@ const STEPS: [Step; 8] = [
 ];
 
 impl Step {
-    fn picks(&self, c: &Change) -> bool {
+    /// Whether this step does (part of) `c`; `frees` says whether `c` is a
+    /// delete that frees a replaced host.
+    fn picks(&self, c: &Change, frees: bool) -> bool {
         self.kind.is_none_or(|k| k == c.kind)
             && self.actions.contains(&c.action)
             && match self.part {
-                Part::Whole | Part::FirstOfReplace => true,
+                Part::Whole => !frees,
+                Part::FirstOfReplace => true,
                 Part::Fields => c.updates_fields(),
                 Part::Tags => !c.tags.is_empty(),
+                Part::Frees => frees,
             }
     }
 
@@ -153,9 +163,30 @@ impl Step {
         match self.part {
             Part::FirstOfReplace => true,
             Part::Fields => !c.tags.is_empty(),
-            Part::Whole | Part::Tags => false,
+            Part::Whole | Part::Tags | Part::Frees => false,
         }
     }
+}
+
+/// The deletes among `changes` of connections on a host that `changes`
+/// replaces.
+fn freeing_replaced_hosts(changes: &[Change]) -> BTreeSet<Key> {
+    let replaced: Vec<&str> = changes
+        .iter()
+        .filter(|c| c.kind == Kind::Host && c.action == Replace)
+        .filter_map(|c| c.arn.as_deref())
+        .collect();
+    changes
+        .iter()
+        .filter(|c| c.kind == Kind::Connection && c.action == Delete)
+        .filter(|c| {
+            c.before
+                .as_ref()
+                .and_then(|b| b.text(Field::HostArn))
+                .is_some_and(|host| replaced.iter().any(|r| arn::same(r, host)))
+        })
+        .map(key)
+        .collect()
 }
 
 /// One step's run over the changes it picks, with what earlier steps left.
@@ -204,10 +235,11 @@ impl<'a> Executor<'a> {
         // retag) goes on only while it has not failed.
         let mut outcomes: BTreeMap<Key, Outcome> = BTreeMap::new();
         let mut taken: Option<Taken> = None;
+        let frees = freeing_replaced_hosts(&changes);
         for step in &STEPS {
             let picked: Vec<&Change> = changes
                 .iter()
-                .filter(|c| step.picks(c))
+                .filter(|c| step.picks(c, frees.contains(&key(c))))
                 .filter(|c| {
                     outcomes
                         .get(&key(c))

@@ -620,3 +620,56 @@ async fn host_updates_in_place_and_replacements_need_allow_replace() {
     )
     .expect(0);
 }
+
+/// A host replaced while the file drops the connection that used it: the
+/// connection goes first, since AWS refuses to delete a host in use (the
+/// deletes of the file otherwise come last).
+#[test]
+fn a_replaced_host_whose_connection_is_dropped_converges_in_one_apply() {
+    let sandbox = Sandbox::start();
+    let work = Workdir::new();
+    let file = "version: 1
+stack: s
+region: eu-west-1
+hosts:
+  - name: git
+    provider_type: GitHubEnterpriseServer
+    provider_endpoint: https://git.example.com
+connections:
+  - name: keep
+    provider_type: GitHub
+  - name: on-git
+    host: git
+";
+    work.write("s.yaml", file);
+    run(
+        work.path(),
+        &sandbox,
+        &["apply", "-f", "s.yaml", "--auto-approve"],
+    )
+    .expect(0);
+    let changed = file
+        .replace("GitHubEnterpriseServer", "GitLabSelfManaged")
+        .replace("  - name: on-git\n    host: git\n", "");
+    work.write("s.yaml", &changed);
+    let out = run(
+        work.path(),
+        &sandbox,
+        &[
+            "apply",
+            "-f",
+            "s.yaml",
+            "--auto-approve",
+            "--allow-replace",
+            "--force",
+        ],
+    )
+    .expect(0);
+    assert!(out.stdout.contains("on-git"), "{}", out.stdout);
+    run(
+        work.path(),
+        &sandbox,
+        &["plan", "-f", "s.yaml", "--detailed-exitcode"],
+    )
+    .expect(0);
+}

@@ -396,6 +396,23 @@ fn simulate_hosts(live: &Snapshot, plan: &TargetPlan) -> Vec<String> {
     for c in of(Kind::Connection, &[Action::Replace]) {
         account.delete_connection(c);
     }
+    // Apply deletes the connections the file drops from a replaced host
+    // before replacing it.
+    let replaced: Vec<String> = of(Kind::Host, &[Action::Replace])
+        .filter_map(|h| h.arn.as_deref().map(arn::canonical))
+        .collect();
+    let mut freed = Vec::new();
+    for c in of(Kind::Connection, &[Action::Delete]) {
+        let on = live
+            .connections
+            .iter()
+            .find(|l| Some(l.arn.as_str()) == c.arn.as_deref())
+            .and_then(|l| l.host_arn.as_deref().map(arn::canonical));
+        if on.is_some_and(|h| replaced.contains(&h)) {
+            account.delete_connection(c);
+            freed.push(c.arn.clone());
+        }
+    }
     for h in of(Kind::Host, &[Action::Replace]) {
         account.delete_host(h);
     }
@@ -428,7 +445,7 @@ fn simulate_hosts(live: &Snapshot, plan: &TargetPlan) -> Vec<String> {
             .connections
             .insert(format!("new-connection-{}", c.name), host);
     }
-    for c in of(Kind::Connection, &[Action::Delete]) {
+    for c in of(Kind::Connection, &[Action::Delete]).filter(|c| !freed.contains(&c.arn)) {
         account.delete_connection(c);
     }
     for h in of(Kind::Host, &[Action::Delete]) {
