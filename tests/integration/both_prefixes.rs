@@ -557,3 +557,57 @@ async fn aws_endpoint_url_codeconnections_is_honoured() {
     let arns = every_arn(&sandbox).await;
     assert_eq!(arns.len(), 3, "{arns:?}");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_host_arn_written_with_the_other_prefix_names_the_same_host() {
+    let sandbox = Sandbox::start();
+    let work = Workdir::new();
+    let host = sandbox
+        .client(REGION)
+        .await
+        .create_host()
+        .name("shared-ghes")
+        .provider_type(ProviderType::GithubEnterpriseServer)
+        .provider_endpoint("https://ghes.example.com")
+        .send()
+        .await
+        .unwrap()
+        .host_arn()
+        .unwrap()
+        .to_owned();
+    // The file names the host with the newer prefix; the account reports
+    // the older one.
+    let renamed = host.replacen("codestar-connections", "codeconnections", 1);
+    work.write(
+        "s.yaml",
+        &format!(
+            "version: 1\nstack: s\nregion: {REGION}\napi: codeconnections\nconnections:\n  - name: on-shared\n    host_arn: {renamed}\n"
+        ),
+    );
+    run(
+        work.path(),
+        &sandbox,
+        &["apply", "-f", "s.yaml", "--auto-approve"],
+    )
+    .expect(0);
+    let connections = sandbox
+        .client(REGION)
+        .await
+        .list_connections()
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(connections.connections().len(), 1);
+    run(
+        work.path(),
+        &sandbox,
+        &["plan", "-f", "s.yaml", "--detailed-exitcode"],
+    )
+    .expect(0);
+    run(
+        work.path(),
+        &sandbox,
+        &["drift", "-f", "s.yaml", "--ignore", "pending"],
+    )
+    .expect(0);
+}
