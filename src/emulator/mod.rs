@@ -4,7 +4,7 @@
 //! sandbox behind `--local`.
 //!
 //! This module is the server: configuration, routing, faults and the admin
-//! routes. The service itself lives in [`operations`] (the twelve operations
+//! routes. The service itself lives in [`operations`] (the 27 operations
 //! over a [`state::Store`]), checked by [`model`] (the embedded service
 //! model), reached through [`sigv4`] (Region and signatures) and [`sts`].
 //! `docs/emulator.md` describes the behaviour and every choice made where
@@ -704,6 +704,7 @@ fn api(
         api,
         region: &auth.region,
         account_id: &shared.account_id,
+        now: now(),
     };
     let outcome = {
         let mut store = lock(&shared.store);
@@ -724,6 +725,15 @@ fn api(
         Wire::Json => json_ok(&outcome.output),
         Wire::Cbor => cbor_ok(&outcome.output, &model::timestamp_members(api, operation)),
     })
+}
+
+/// The time now, as the service's timestamps record it.
+fn now() -> state::EpochMillis {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |since| {
+            state::EpochMillis::try_from(since.as_millis()).unwrap_or(state::EpochMillis::MAX)
+        })
 }
 
 /// Throttling and injected failures, before anything runs.
@@ -793,6 +803,32 @@ fn admin(
             shared.persist(&store)?;
             Ok(json_ok(&answer))
         }
+        ("POST", "sync-event") => {
+            let request: operations::SyncEventRequest = serde_json::from_slice(body).map_err(|e| {
+                ApiError::validation(format!(
+                    "expected {{\"resource_name\": ..., \"status\": \"{}\", \"sync_type\", \"message\", \"sha\", \"region\": optional}} (sync_type defaults to {}): {e}",
+                    operations::SYNC_STATUSES.join("|"),
+                    operations::CFN_STACK_SYNC
+                ))
+            })?;
+            let mut store = lock(&shared.store);
+            let answer = operations::record_sync(&mut store, request, now())?;
+            shared.persist(&store)?;
+            Ok(json_ok(&answer))
+        }
+        ("POST", "sync-blocker") => {
+            let request: operations::SyncBlockerRequest =
+                serde_json::from_slice(body).map_err(|e| {
+                    ApiError::validation(format!(
+                        "expected {{\"resource_name\": ..., \"reason\": ..., \"sync_type\", \"contexts\": {{key: value}}, \"region\": optional}} (sync_type defaults to {}): {e}",
+                        operations::CFN_STACK_SYNC
+                    ))
+                })?;
+            let mut store = lock(&shared.store);
+            let answer = operations::open_blocker(&mut store, request, now())?;
+            shared.persist(&store)?;
+            Ok(json_ok(&answer))
+        }
         ("POST", "reset") => {
             let mut store = lock(&shared.store);
             store.reset();
@@ -819,7 +855,7 @@ fn admin(
             StatusCode::NOT_FOUND,
             "UnknownOperationException",
             format!(
-                "No admin route {method} {ADMIN_PREFIX}{path}; there are GET calls, GET actions, POST status, POST reset, GET/POST faults"
+                "No admin route {method} {ADMIN_PREFIX}{path}; there are GET calls, GET actions, POST status, POST sync-event, POST sync-blocker, POST reset, GET/POST faults"
             ),
         )),
     }

@@ -108,6 +108,53 @@ pub(super) fn timestamp_members(api: Api, operation: &str) -> Vec<&'static str> 
     found
 }
 
+/// Drop from `output` every member that `operation`'s output shape, in the
+/// model of `api`, does not have (at any depth): the older API's model
+/// lacks members the newer one added (`PullRequestComment`), and its
+/// clients must not be answered what AWS would not send them.
+pub(super) fn trim_output(api: Api, operation: &str, output: &mut Value) {
+    let model = model(api);
+    if let Some(shape) = model
+        .operations
+        .get(operation)
+        .and_then(|op| op["output"]["shape"].as_str())
+    {
+        trim(model, shape, output);
+    }
+}
+
+fn trim(model: &Model, shape_name: &str, value: &mut Value) {
+    let Some(shape) = model.shapes.get(shape_name) else {
+        return;
+    };
+    match (shape["type"].as_str(), value) {
+        (Some("structure"), Value::Object(object)) => {
+            let members = &shape["members"];
+            object.retain(|name, _| members.get(name).is_some());
+            for (name, member) in object.iter_mut() {
+                if let Some(target) = members[name.as_str()]["shape"].as_str() {
+                    trim(model, target, member);
+                }
+            }
+        }
+        (Some("list"), Value::Array(items)) => {
+            if let Some(target) = shape["member"]["shape"].as_str() {
+                for item in items {
+                    trim(model, target, item);
+                }
+            }
+        }
+        (Some("map"), Value::Object(entries)) => {
+            if let Some(target) = shape["value"]["shape"].as_str() {
+                for entry in entries.values_mut() {
+                    trim(model, target, entry);
+                }
+            }
+        }
+        _ => {}
+    }
+}
+
 fn collect_timestamps(
     model: &'static Model,
     shape_name: &str,
@@ -392,6 +439,24 @@ mod tests {
         );
         let blockers = timestamp_members(NEW, "GetSyncBlockerSummary");
         assert!(blockers.contains(&"CreatedAt"), "{blockers:?}");
+    }
+
+    #[test]
+    fn outputs_are_trimmed_to_the_model_of_the_api_asked() {
+        let configuration = json!({
+            "Branch": "main",
+            "ResourceName": "app",
+            "PullRequestComment": "ENABLED",
+        });
+        let mut old = json!({ "SyncConfigurations": [configuration.clone()], "NextToken": "t" });
+        trim_output(OLD, "ListSyncConfigurations", &mut old);
+        assert_eq!(
+            old,
+            json!({ "SyncConfigurations": [{"Branch": "main", "ResourceName": "app"}], "NextToken": "t" })
+        );
+        let mut new = json!({ "SyncConfiguration": configuration.clone(), "Extra": 1 });
+        trim_output(NEW, "GetSyncConfiguration", &mut new);
+        assert_eq!(new, json!({ "SyncConfiguration": configuration }));
     }
 
     #[test]

@@ -66,6 +66,20 @@ impl ApiError {
         )
     }
 
+    pub(super) fn already_exists(message: impl Into<String>) -> ApiError {
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "ResourceAlreadyExistsException",
+            message,
+        )
+    }
+
+    /// The service's own input error, where the model lists it: a request
+    /// the model lets through but the service's rules refuse.
+    pub(super) fn invalid_input(message: impl Into<String>) -> ApiError {
+        ApiError::new(StatusCode::BAD_REQUEST, "InvalidInputException", message)
+    }
+
     pub(super) fn limit(message: impl Into<String>) -> ApiError {
         ApiError::new(StatusCode::BAD_REQUEST, "LimitExceededException", message)
     }

@@ -1,5 +1,6 @@
-//! What the emulated service remembers: connections and hosts per Region, the
-//! ARNs it ever issued, and their persistence to a JSON file.
+//! What the emulated service remembers: connections, hosts, repository links
+//! and sync configurations (with their sync history and blockers) per
+//! Region, the ARNs it ever issued, and their persistence to a JSON file.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -61,11 +62,134 @@ pub(super) struct Host {
     pub tags: Vec<Tag>,
 }
 
+/// A moment, in milliseconds since the Unix epoch: what the service's
+/// timestamps carry (the wire has seconds with a millisecond fraction).
+pub(super) type EpochMillis = i64;
+
+/// A repository link as the service stores it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub(super) struct RepositoryLink {
+    /// Creation order across the whole emulator; pagination tokens point at it.
+    pub seq: u64,
+    pub arn: String,
+    /// The UUID at the end of the ARN, lowercase.
+    pub id: String,
+    /// The connection's ARN as the connection was issued (whichever prefix
+    /// the request named it by).
+    pub connection_arn: String,
+    pub owner_id: String,
+    pub repository_name: String,
+    /// The connection's provider type, taken when the link was made.
+    pub provider_type: ProviderType,
+    pub encryption_key_arn: Option<String>,
+    pub tags: Vec<Tag>,
+    /// The latest repository sync of each branch (and sync type).
+    #[serde(default)]
+    pub repository_syncs: Vec<RepositorySync>,
+}
+
+/// The latest sync of one branch of a linked repository.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub(super) struct RepositorySync {
+    pub branch: String,
+    pub sync_type: String,
+    pub attempt: SyncAttempt,
+}
+
+/// A sync attempt: its status and what happened, oldest event first.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub(super) struct SyncAttempt {
+    pub status: String,
+    pub started_at: EpochMillis,
+    pub events: Vec<SyncEvent>,
+}
+
+/// One event of a sync attempt.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub(super) struct SyncEvent {
+    pub event: String,
+    pub time: EpochMillis,
+    pub event_type: String,
+}
+
+/// A sync of the resource a sync configuration names: the attempt and the
+/// revisions it went from and to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub(super) struct ResourceSync {
+    pub attempt: SyncAttempt,
+    pub initial_revision: Revision,
+    pub target_revision: Revision,
+}
+
+/// A commit of a file of a linked repository, as the API spells it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub(super) struct Revision {
+    pub branch: String,
+    pub directory: String,
+    pub owner_id: String,
+    pub repository_name: String,
+    pub provider_type: ProviderType,
+    pub sha: String,
+}
+
+/// What stops a sync configuration from syncing until someone resolves it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub(super) struct SyncBlocker {
+    pub id: String,
+    pub blocker_type: String,
+    pub status: String,
+    pub created_reason: String,
+    pub created_at: EpochMillis,
+    pub contexts: Vec<SyncBlockerContext>,
+    pub resolved_reason: Option<String>,
+    pub resolved_at: Option<EpochMillis>,
+}
+
+/// A key/value of a blocker's context, as the API spells it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub(super) struct SyncBlockerContext {
+    pub key: String,
+    pub value: String,
+}
+
+/// A sync configuration as the service stores it: keyed by resource name
+/// and sync type in its Region; no ARN, no tags.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub(super) struct SyncConfiguration {
+    /// Creation order across the whole emulator; pagination tokens point at it.
+    pub seq: u64,
+    pub resource_name: String,
+    pub sync_type: String,
+    /// The link's id, lowercase.
+    pub repository_link_id: String,
+    pub branch: String,
+    pub config_file: String,
+    pub role_arn: String,
+    pub publish_deployment_status: Option<String>,
+    pub trigger_resource_update_on: Option<String>,
+    /// CodeConnections only: the older API's model has no such member.
+    pub pull_request_comment: Option<String>,
+    #[serde(default)]
+    pub latest_sync: Option<ResourceSync>,
+    #[serde(default)]
+    pub latest_successful_sync: Option<ResourceSync>,
+    /// Oldest first.
+    #[serde(default)]
+    pub blockers: Vec<SyncBlocker>,
+}
+
 /// The resources of one Region, in creation order.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub(super) struct Region {
     pub connections: Vec<Connection>,
     pub hosts: Vec<Host>,
+    /// Absent in state files written before links existed.
+    #[serde(default)]
+    pub repository_links: Vec<RepositoryLink>,
+    #[serde(default)]
+    pub sync_configurations: Vec<SyncConfiguration>,
 }
 
 impl Region {
@@ -77,6 +201,23 @@ impl Region {
 
     pub(super) fn host(&self, resource_arn: &str) -> Option<&Host> {
         self.hosts.iter().find(|h| arn::same(&h.arn, resource_arn))
+    }
+
+    /// A link by its id (the model lets either case of hex through).
+    pub(super) fn repository_link(&self, id: &str) -> Option<&RepositoryLink> {
+        self.repository_links
+            .iter()
+            .find(|l| l.id.eq_ignore_ascii_case(id))
+    }
+
+    pub(super) fn sync_configuration(
+        &self,
+        resource_name: &str,
+        sync_type: &str,
+    ) -> Option<&SyncConfiguration> {
+        self.sync_configurations
+            .iter()
+            .find(|c| c.resource_name == resource_name && c.sync_type == sync_type)
     }
 }
 
@@ -151,6 +292,8 @@ impl Store {
         static EMPTY: Region = Region {
             connections: Vec::new(),
             hosts: Vec::new(),
+            repository_links: Vec::new(),
+            sync_configurations: Vec::new(),
         };
         self.regions.get(name).unwrap_or(&EMPTY)
     }
@@ -278,6 +421,22 @@ mod tests {
             .filter(|e| e.file_name() != "state.json")
             .collect();
         assert!(leftovers.is_empty(), "temp file left behind");
+    }
+
+    #[test]
+    fn a_file_written_before_links_existed_still_loads() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("state.json");
+        std::fs::write(
+            &path,
+            r#"{"format": 1, "next_seq": 3, "issued_arns": [],
+                "regions": {"eu-west-1": {"connections": [], "hosts": []}}}"#,
+        )
+        .expect("write");
+        let store = Store::load(&path).expect("loads");
+        let region = store.region("eu-west-1");
+        assert!(region.repository_links.is_empty() && region.sync_configurations.is_empty());
+        assert_eq!(store.next_seq, 3);
     }
 
     #[test]

@@ -1,5 +1,5 @@
 //! Connections: create (unique names, a host's provider, the quota), list,
-//! get and delete.
+//! get and delete (not while repository links use it).
 
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -129,6 +129,20 @@ pub(super) fn delete(
         .iter()
         .position(|c| arn::same(&c.arn, &input.connection_arn))
         .ok_or_else(|| connection_not_found(&input.connection_arn))?;
+    let connection_arn = &region.connections[index].arn;
+    let users: Vec<&str> = region
+        .repository_links
+        .iter()
+        .filter(|l| arn::same(&l.connection_arn, connection_arn))
+        .map(|l| l.arn.as_str())
+        .collect();
+    if !users.is_empty() {
+        return Err(ApiError::unavailable(format!(
+            "Connection {connection_arn} is used by {} repository link(s) and cannot be deleted: {}",
+            users.len(),
+            users.join(", ")
+        )));
+    }
     region.connections.remove(index);
     Ok(Outcome::changed(json!({})))
 }

@@ -2,9 +2,10 @@
 //! module per kind of resource, this one the dispatch and what they share.
 //!
 //! Inputs arrive as JSON already checked against the model; the rules here
-//! are the service's own (uniqueness, quotas, the host-in-use rule, tags)
-//! plus the choices this emulator makes where AWS does not document its
-//! answer (see `docs/emulator.md`).
+//! are the service's own (uniqueness, quotas, the in-use rules, tags) plus
+//! the choices this emulator makes where AWS does not document its answer
+//! (see `docs/emulator.md`). Outputs leave trimmed to the model of the API
+//! that was asked, so the older API never answers a member it lacks.
 
 use std::collections::BTreeSet;
 
@@ -13,11 +14,18 @@ use serde_json::{Value, json};
 
 mod connections;
 mod hosts;
+mod links;
+mod sync_configurations;
+mod sync_status;
 mod tags;
+
+pub(super) use sync_status::{
+    CFN_STACK_SYNC, SYNC_STATUSES, SyncBlockerRequest, SyncEventRequest, open_blocker, record_sync,
+};
 
 use super::model;
 use super::protocol::ApiError;
-use super::state::{Store, Tag};
+use super::state::{EpochMillis, Store, Tag};
 use crate::resource::{Api, ProviderType, arn};
 
 /// Page size when `MaxResults` is absent or 0.
@@ -45,13 +53,15 @@ pub(super) struct Limits {
     pub max_tags: usize,
 }
 
-/// Who is calling, and where.
+/// Who is calling, where, and when.
 #[derive(Debug, Clone, Copy)]
 pub(super) struct Caller<'a> {
     /// The API the request was sent to: new resources carry its ARN prefix.
     pub api: Api,
     pub region: &'a str,
     pub account_id: &'a str,
+    /// The time of the request, for the timestamps it records.
+    pub now: EpochMillis,
 }
 
 /// What an operation answered, and whether it changed the store (so it must
@@ -91,7 +101,7 @@ pub(super) fn run(
     if !errors.is_empty() {
         return Err(ApiError::validation(model::validation_message(&errors)));
     }
-    match operation {
+    let mut outcome = match operation {
         "CreateConnection" => connections::create(caller, limits, store, parse(input)?),
         "DeleteConnection" => connections::delete(caller, store, parse(input)?),
         "GetConnection" => connections::get(caller, store, parse(input)?),
@@ -104,15 +114,35 @@ pub(super) fn run(
         "ListTagsForResource" => tags::list(caller, store, parse(input)?),
         "TagResource" => tags::tag(caller, limits, store, parse(input)?),
         "UntagResource" => tags::untag(caller, store, parse(input)?),
+        "CreateRepositoryLink" => links::create(caller, limits, store, parse(input)?),
+        "DeleteRepositoryLink" => links::delete(caller, store, parse(input)?),
+        "GetRepositoryLink" => links::get(caller, store, parse(input)?),
+        "ListRepositoryLinks" => links::list(caller, store, parse(input)?),
+        "UpdateRepositoryLink" => links::update(caller, store, parse(input)?),
+        "CreateSyncConfiguration" => sync_configurations::create(caller, store, parse(input)?),
+        "DeleteSyncConfiguration" => sync_configurations::delete(caller, store, parse(input)?),
+        "GetSyncConfiguration" => sync_configurations::get(caller, store, parse(input)?),
+        "ListSyncConfigurations" => sync_configurations::list(caller, store, parse(input)?),
+        "UpdateSyncConfiguration" => sync_configurations::update(caller, store, parse(input)?),
+        "ListRepositorySyncDefinitions" => {
+            sync_configurations::definitions(caller, store, parse(input)?)
+        }
+        "GetRepositorySyncStatus" => sync_status::repository_status(caller, store, parse(input)?),
+        "GetResourceSyncStatus" => sync_status::resource_status(caller, store, parse(input)?),
+        "GetSyncBlockerSummary" => sync_status::blocker_summary(caller, store, parse(input)?),
+        "UpdateSyncBlocker" => sync_status::update_blocker(caller, store, parse(input)?),
+        // Only an operation both models gain later can get here.
         _ => Err(ApiError::new(
             axum::http::StatusCode::BAD_REQUEST,
             "UnknownOperationException",
             format!(
                 "Operation {operation} is in the service model, but this emulator does not \
-                 implement it yet"
+                 implement it"
             ),
         )),
-    }
+    }?;
+    model::trim_output(caller.api, operation, &mut outcome.output);
+    Ok(outcome)
 }
 
 /// The model check already passed, so this only fails on shapes the model
@@ -268,6 +298,12 @@ fn decode_token(token: &str, kind: &str) -> Result<u64, ApiError> {
     seq.parse().map_err(|_| invalid())
 }
 
+/// A timestamp as both wires carry it: epoch seconds, with the
+/// milliseconds as a fraction (the CBOR wire tags it on the way out).
+fn timestamp(at: EpochMillis) -> Value {
+    json!(at as f64 / 1000.0)
+}
+
 fn tags_json(tags: &[Tag]) -> Value {
     json!(tags)
 }
@@ -275,6 +311,34 @@ fn tags_json(tags: &[Tag]) -> Value {
 fn resource_not_found(resource_arn: &str) -> ApiError {
     ApiError::not_found(format!("Resource {resource_arn} does not exist"))
 }
+
+/// Run `operation` as `api` would in `region` at a fixed time, with the
+/// default quotas: the unit tests' way in, validation included.
+#[cfg(test)]
+fn call(
+    store: &mut Store,
+    api: Api,
+    region: &str,
+    operation: &str,
+    input: Value,
+) -> Result<Value, ApiError> {
+    let caller = Caller {
+        api,
+        region,
+        account_id: "123456789012",
+        now: TEST_NOW,
+    };
+    let limits = Limits {
+        max_connections: crate::resource::MAX_CONNECTIONS_PER_REGION,
+        max_hosts: crate::resource::MAX_HOSTS_PER_ACCOUNT,
+        max_tags: crate::resource::MAX_TAGS,
+    };
+    run(caller, limits, store, operation, input).map(|outcome| outcome.output)
+}
+
+/// The time [`call`] runs at.
+#[cfg(test)]
+const TEST_NOW: EpochMillis = 1_700_000_000_250;
 
 #[cfg(test)]
 mod tests {

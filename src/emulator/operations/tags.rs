@@ -1,4 +1,5 @@
-//! Tags of any resource: list, tag, untag.
+//! Tags of any resource with an ARN (connections, hosts, repository links):
+//! list, tag, untag.
 
 use serde::Deserialize;
 use serde_json::json;
@@ -40,6 +41,12 @@ pub(super) fn list(
         &c.tags
     } else if let Some(h) = region.host(&input.resource_arn) {
         &h.tags
+    } else if let Some(l) = region
+        .repository_links
+        .iter()
+        .find(|l| arn::same(&l.arn, &input.resource_arn))
+    {
+        &l.tags
     } else {
         return Err(resource_not_found(&input.resource_arn));
     };
@@ -94,6 +101,13 @@ pub(super) fn tags_mut<'r>(
         .position(|h| arn::same(&h.arn, resource_arn))
     {
         return Ok(&mut region.hosts[i].tags);
+    }
+    if let Some(i) = region
+        .repository_links
+        .iter()
+        .position(|l| arn::same(&l.arn, resource_arn))
+    {
+        return Ok(&mut region.repository_links[i].tags);
     }
     Err(resource_not_found(resource_arn))
 }
