@@ -11,6 +11,7 @@ mod hints;
 mod import;
 mod invariants;
 mod kit;
+mod links_emulator;
 mod not_alone;
 mod proxy;
 mod scenario;
