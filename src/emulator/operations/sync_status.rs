@@ -416,8 +416,14 @@ fn region_of<'s>(
             }
         }
     };
-    let region = store.region_mut(&name);
-    Ok((name, region))
+    // A Region never used holds nothing; it is not created by asking.
+    match store.regions.get_mut(&name) {
+        Some(region) => Ok((name, region)),
+        None => Err(configuration_not_found(&SyncConfigurationKey {
+            resource_name: resource_name.to_owned(),
+            sync_type: sync_type.to_owned(),
+        })),
+    }
 }
 
 fn new_attempt(status: &str, now: EpochMillis, event: SyncEvent) -> SyncAttempt {
@@ -642,6 +648,16 @@ mod tests {
         let bad =
             record_sync(&mut store, event("QUEUED", None), 5_000).expect_err("not recordable");
         assert_eq!(bad.code, "ValidationException");
+        let elsewhere = SyncEventRequest {
+            region: Some("ap-south-1".to_owned()),
+            ..event("SUCCEEDED", None)
+        };
+        let unknown = record_sync(&mut store, elsewhere, 6_000).expect_err("not in that Region");
+        assert_eq!(unknown.code, "ResourceNotFoundException");
+        assert!(
+            !store.regions.contains_key("ap-south-1"),
+            "asking created a Region"
+        );
     }
 
     #[test]
