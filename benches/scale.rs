@@ -602,7 +602,11 @@ fn live_matching(target: &Target) -> Snapshot {
         status: "AVAILABLE".to_owned(),
         tags: owned(&[]),
     });
-    Snapshot { connections, hosts }
+    Snapshot {
+        connections,
+        hosts,
+        ..Snapshot::default()
+    }
 }
 
 /// The binary rejecting the two inputs built to be slow, by wall time.

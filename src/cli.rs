@@ -14,6 +14,7 @@ use crate::drift;
 use crate::emulator;
 use crate::error::{Error, Exit, Result};
 use crate::import;
+use crate::live::Depth;
 use crate::plan::saved::{self, SavedInput, SavedPlan, desired_digest};
 use crate::plan::{self, Plan};
 use crate::render::{self, Format, Style};
@@ -424,7 +425,7 @@ fn run(command: Command) -> Result<Exit> {
 async fn plan_command(args: PlanArgs) -> Result<Exit> {
     let targets = Targets::open(&args.files, &args.aws.settings()).await?;
     let snapshots = Phase::start(&reading(&targets))
-        .during(targets.read())
+        .during(targets.read(Depth::Configuration))
         .await?;
     let options = args.safety.options();
     let plan = targets.plan(&snapshots, &options);
@@ -489,7 +490,7 @@ async fn save_plan(
 async fn drift_command(args: DriftArgs) -> Result<Exit> {
     let targets = Targets::open(&args.files, &args.aws.settings()).await?;
     let snapshots = Phase::start(&reading(&targets))
-        .during(targets.read())
+        .during(targets.read(Depth::WithSyncStatus))
         .await?;
     let fail_on: BTreeSet<drift::Class> = drift::Class::ALL
         .into_iter()
@@ -529,10 +530,12 @@ async fn import_command(args: ImportArgs) -> Result<Exit> {
         profile: None,
         hosts: Vec::new(),
         connections: Vec::new(),
+        repository_links: Vec::new(),
+        sync_configurations: Vec::new(),
         safety: spec::Safety::default(),
     };
     let targets = Targets::open_specs(vec![target], &args.aws.settings()).await?;
-    let snapshot = targets.read().await?.remove(0);
+    let snapshot = targets.read(Depth::Configuration).await?.remove(0);
     let options = import::Options {
         stack: args.stack,
         region: Some(targets.targets[0].account.region.clone()),
@@ -586,7 +589,7 @@ async fn apply_command(args: ApplyArgs) -> Result<Exit> {
             None => {
                 let targets = Targets::open(&args.files, &args.aws.settings()).await?;
                 let snapshots = Phase::start(&reading(&targets))
-                    .during(targets.read())
+                    .during(targets.read(Depth::Configuration))
                     .await?;
                 let options = args.safety.options();
                 let plan = targets.plan(&snapshots, &options);
@@ -673,7 +676,7 @@ async fn verify(targets: &Targets, options: plan::Options, style: Style) -> Resu
         eprintln!("{checking}…");
     }
     let read = tokio::select! {
-        read = Phase::start(checking).during(targets.read()) => read,
+        read = Phase::start(checking).during(targets.read(Depth::Configuration)) => read,
         signal = interrupt::wait() => {
             return Err(Error::Interrupted {
                 signal,
@@ -751,7 +754,7 @@ async fn load_saved_plan(path: &Path, aws: &Settings) -> Result<(Targets, Plan, 
         input.check_identity(identity)?;
     }
     let snapshots = Phase::start(&reading(&targets))
-        .during(targets.read())
+        .during(targets.read(Depth::Configuration))
         .await?;
     for (snapshot, input) in snapshots.iter().zip(&saved.inputs) {
         if snapshot.fingerprint() != input.live_fingerprint {
@@ -880,11 +883,24 @@ impl Phase {
 fn validate(files: &[PathBuf]) -> Result<Exit> {
     let targets = spec::load(files).map_err(Error::Spec)?;
     for target in &targets {
-        println!(
-            "{}: valid ({}, {}, stack {})",
-            target.source.display(),
+        let mut counts = vec![
             render::count(target.hosts.len(), "host"),
             render::count(target.connections.len(), "connection"),
+        ];
+        if !target.repository_links.is_empty() || !target.sync_configurations.is_empty() {
+            counts.push(render::count(
+                target.repository_links.len(),
+                "repository link",
+            ));
+            counts.push(render::count(
+                target.sync_configurations.len(),
+                "sync configuration",
+            ));
+        }
+        println!(
+            "{}: valid ({}, stack {})",
+            target.source.display(),
+            counts.join(", "),
             target.stack
         );
     }

@@ -9,7 +9,7 @@ use std::collections::BTreeSet;
 
 use serde::{Deserialize, Serialize};
 
-use crate::live::Snapshot;
+use crate::live::{LiveLink, LiveSync, Snapshot};
 use crate::plan::{self, Action, Change, Options, Reason, Refusal, TargetSummary};
 use crate::resource::{Kind, Ownership, arn, ownership};
 use crate::spec::Target;
@@ -27,7 +27,13 @@ pub(crate) enum Class {
     Changed,
     /// A second copy of a host of the file, owned by this stack.
     Duplicate,
-    /// Connection in ERROR, or host whose VPC set-up failed.
+    /// A sync configuration with an open sync blocker: CloudFormation Git
+    /// sync stopped until someone resolves it.
+    Blocked,
+    /// A sync configuration whose latest sync failed.
+    Failing,
+    /// Connection in ERROR, host whose VPC set-up failed, or repository
+    /// link whose connection is in ERROR or gone.
     Unhealthy,
     /// Waiting for a person (the console handshake) or for AWS (VPC set-up).
     Pending,
@@ -38,11 +44,13 @@ pub(crate) enum Class {
 }
 
 impl Class {
-    pub(crate) const ALL: [Class; 8] = [
+    pub(crate) const ALL: [Class; 10] = [
         Class::Conflict,
         Class::Missing,
         Class::Changed,
         Class::Duplicate,
+        Class::Blocked,
+        Class::Failing,
         Class::Unhealthy,
         Class::Pending,
         Class::Extra,
@@ -55,6 +63,8 @@ impl Class {
             Class::Missing => "missing",
             Class::Changed => "changed",
             Class::Duplicate => "duplicate",
+            Class::Blocked => "blocked",
+            Class::Failing => "failing",
             Class::Unhealthy => "unhealthy",
             Class::Pending => "pending",
             Class::Extra => "extra",
@@ -69,8 +79,14 @@ impl Class {
             Class::Missing => "in the file, gone from the account",
             Class::Changed => "tags, endpoint, VPC, provider or host differ from the file",
             Class::Duplicate => "a second copy of a host of the file, owned by this stack",
-            Class::Unhealthy => "connection in ERROR, or host whose VPC set-up failed",
-            Class::Pending => "waiting for the console handshake or for AWS's VPC set-up",
+            Class::Blocked => "a sync configuration stopped by an open sync blocker",
+            Class::Failing => "a sync configuration whose latest sync failed",
+            Class::Unhealthy => {
+                "connection in ERROR, host whose VPC set-up failed, or link whose connection is in ERROR or gone"
+            }
+            Class::Pending => {
+                "waiting for the console handshake (of a connection or of a link's connection) or for AWS's VPC set-up"
+            }
             Class::Extra => "carries this stack's tag but the file does not name it",
             Class::Unmanaged => "owned by no stack; informational unless asked to fail on it",
         }
@@ -91,6 +107,12 @@ impl Class {
             }
             Class::Duplicate => {
                 "host names are not unique, and overlapping applies of this stack can each create one: run apply to delete the copy that is not kept"
+            }
+            Class::Blocked => {
+                "CloudFormation Git sync stopped on this stack until the blocker is resolved: read its reason, fix the cause (often the last commit's template or the role), then resolve it in the console (CloudFormation > stack > Git sync) or with `aws codeconnections update-sync-blocker`"
+            }
+            Class::Failing => {
+                "the latest sync of this stack failed: read the event in the CloudFormation console (stack > Git sync) and fix the template, parameters or role in the repository; the next commit syncs again"
             }
             Class::Unhealthy => {
                 "check the status message; fix the provider or VPC set-up in the console, or replace the resource"
@@ -141,12 +163,29 @@ pub(crate) enum About {
     Unmanaged,
 }
 
-/// A live resource's status, as AWS reports it.
+/// A live resource's state worth a look, as AWS reports it.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct Status {
-    pub(crate) kind: Kind,
-    pub(crate) status: String,
-    pub(crate) message: Option<String>,
+pub(crate) enum Status {
+    /// Its own status (connections and hosts), with AWS's message.
+    Own {
+        kind: Kind,
+        status: String,
+        message: Option<String>,
+    },
+    /// A repository link whose connection is not AVAILABLE (`status`), or
+    /// gone (`None`): syncs cannot run through it.
+    Connection {
+        name: Option<String>,
+        arn: String,
+        status: Option<String>,
+    },
+    /// A sync configuration's open sync blockers, by reason.
+    Blocked { reasons: Vec<String> },
+    /// A sync configuration's latest sync, with its last event.
+    LatestSync {
+        status: String,
+        event: Option<String>,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -231,44 +270,128 @@ pub(crate) fn findings(target: &Target, live: &Snapshot, label: &str) -> Vec<Fin
 
     let stack = target.stack.as_str();
     let mut health =
-        |kind: Kind, name: &str, arn: &str, tags, status: &str, message: Option<&str>| {
-            let reported = findings
-                .iter_mut()
-                .find(|f| f.arn.as_deref().is_some_and(|a| arn::same(a, arn)));
+        |kind: Kind, name: &str, arn: Option<&str>, tags, noted: Option<(Class, Status)>| {
+            let reported = findings.iter_mut().find(|f| match (&f.arn, arn) {
+                (Some(a), Some(b)) => arn::same(a, b),
+                (None, None) => f.kind == kind && f.name == name,
+                _ => false,
+            });
             let owned = ownership(tags, stack);
-            let noted = Status {
-                kind,
-                status: status.to_owned(),
-                message: message.filter(|m| !m.is_empty()).map(str::to_owned),
-            };
             let finding = |class, about| Finding {
                 class,
                 kind,
                 name: name.to_owned(),
                 target: label.to_owned(),
-                arn: Some(arn.to_owned()),
+                arn: arn.map(str::to_owned),
                 about,
                 status: None,
             };
-            match (status_class(kind, status), reported) {
-                (Some(_), Some(reported)) => reported.status = Some(noted),
+            match (noted, reported) {
+                (Some((_, noted)), Some(reported)) => reported.status = Some(noted),
                 (None, Some(_)) => {}
-                (Some(class), None) if owned == Ownership::Managed && target.names(kind, name) => {
+                (Some((class, noted)), None)
+                    if owned == Ownership::Managed && target.names(kind, name) =>
+                {
                     findings.push(finding(class, About::Status(noted)));
                 }
                 // Not this stack's to look after: its status is its owner's news.
-                (_, None) if owned == Ownership::Unmanaged && !target.names(kind, name) => {
+                // A sync configuration on an unmanaged link: the link's finding
+                // says it.
+                (_, None)
+                    if owned == Ownership::Unmanaged
+                        && !target.names(kind, name)
+                        && kind != Kind::SyncConfiguration =>
+                {
                     findings.push(finding(Class::Unmanaged, About::Unmanaged));
                 }
                 (_, None) => {}
             }
         };
     for r in live.resources() {
-        let (status, message) = r.status();
-        health(r.kind(), r.name(), r.arn(), r.tags(), status, message);
+        let noted = match r.status() {
+            Some((status, message)) => status_class(r.kind(), status).map(|class| {
+                let status = Status::Own {
+                    kind: r.kind(),
+                    status: status.to_owned(),
+                    message: message.filter(|m| !m.is_empty()).map(str::to_owned),
+                };
+                (class, status)
+            }),
+            None => None,
+        };
+        health(r.kind(), r.name(), r.arn(), r.tags(), noted);
+    }
+    for link in &live.links {
+        if let Some(noted) = link_health(link, live) {
+            health(
+                Kind::RepositoryLink,
+                &link.name,
+                Some(&link.arn),
+                &link.tags,
+                Some(noted),
+            );
+        }
+    }
+    for sync in &live.syncs {
+        if let Some(noted) = sync_health(sync) {
+            health(
+                Kind::SyncConfiguration,
+                &sync.resource_name,
+                None,
+                &sync.tags,
+                Some(noted),
+            );
+        }
     }
     findings.sort_by(|a, b| (a.class, a.kind, &a.name).cmp(&(b.class, b.kind, &b.name)));
     findings
+}
+
+/// A link whose connection is not AVAILABLE cannot sync: unhealthy when
+/// the connection is in ERROR or gone, pending while it waits for its
+/// handshake.
+fn link_health(link: &LiveLink, live: &Snapshot) -> Option<(Class, Status)> {
+    let connection = live
+        .connections
+        .iter()
+        .find(|c| arn::same(&c.arn, &link.connection_arn));
+    let class = match connection.map(|c| c.status.as_str()) {
+        Some("AVAILABLE") => return None,
+        Some("PENDING") => Class::Pending,
+        _ => Class::Unhealthy,
+    };
+    Some((
+        class,
+        Status::Connection {
+            name: connection.map(|c| c.name.clone()),
+            arn: link.connection_arn.clone(),
+            status: connection.map(|c| c.status.clone()),
+        },
+    ))
+}
+
+/// A sync configuration with an open blocker is blocked; one whose latest
+/// sync failed is failing.
+fn sync_health(sync: &LiveSync) -> Option<(Class, Status)> {
+    let status = sync.sync_status.as_ref()?;
+    if !status.blockers.is_empty() {
+        return Some((
+            Class::Blocked,
+            Status::Blocked {
+                reasons: status.blockers.clone(),
+            },
+        ));
+    }
+    match &status.latest {
+        Some((latest, event)) if latest == "FAILED" => Some((
+            Class::Failing,
+            Status::LatestSync {
+                status: latest.clone(),
+                event: event.clone(),
+            },
+        )),
+        _ => None,
+    }
 }
 
 /// The class of a status worth a finding, if it is one.

@@ -7,12 +7,15 @@
 use std::collections::BTreeMap;
 
 use crate::error::{Error, Result};
-use crate::live::{LiveConnection, LiveHost, Snapshot};
+use crate::live::{LiveConnection, LiveHost, LiveLink, LiveSync, Snapshot};
 use crate::plan::kept_copy;
 use crate::resource::{
     Api, Kind, OWN_TAG_PREFIX, Ownership, ProviderType, Tags, is_aws_tag, is_protected, ownership,
 };
-use crate::spec::{File, FileConnection, FileHost, FileTags, FileVpc, Located};
+use crate::spec::{
+    CFN_STACK_SYNC, File, FileConnection, FileHost, FileRepositoryLink, FileSyncConfiguration,
+    FileTags, FileVpc, Located,
+};
 
 /// What to import, and how.
 #[derive(Debug, Clone, Default)]
@@ -55,6 +58,11 @@ pub(crate) enum Why {
     SharedName(Vec<String>),
     /// A second copy of a host this stack owns; the file keeps this one.
     ExtraCopy { kept: String },
+    /// A sync configuration whose repository link is not in the file.
+    LinkLeftOut(String),
+    /// Several links to one repository (through different providers): a
+    /// file names one link per repository.
+    SharedRepository(Vec<String>),
 }
 
 impl std::fmt::Display for LeftOut {
@@ -81,6 +89,17 @@ impl std::fmt::Display for LeftOut {
                 f,
                 "Left out host {name:?} ({arn}): a second copy of {kept}, which the file keeps; \
                  the first apply deletes this copy once no connection uses it"
+            ),
+            Why::LinkLeftOut(link) => write!(
+                f,
+                "Left out sync configuration {name:?} (on {arn}): its repository link {link:?} \
+                 is not in the file; import it too (--name) to manage both"
+            ),
+            Why::SharedRepository(others) => write!(
+                f,
+                "Left out repository link {name:?} ({arn}): other links are to a repository of \
+                 the same owner and name ({}), and a file names one link per repository",
+                others.join(", ")
             ),
         }
     }
@@ -159,6 +178,67 @@ pub(crate) fn import(snapshot: &Snapshot, options: &Options) -> Result<Imported>
         }
     }
     connections.sort_by(|a, b| a.name.cmp(&b.name));
+    let connection_names: BTreeMap<&str, &str> = snapshot
+        .connections
+        .iter()
+        .filter(|c| connections.iter().any(|f| f.name.value == c.name))
+        .map(|c| (c.arn.as_str(), c.name.as_str()))
+        .collect();
+
+    let mut links = Vec::new();
+    for link in &snapshot.links {
+        let shared: Vec<String> = snapshot
+            .links
+            .iter()
+            .filter(|l| l.name == link.name && !std::ptr::eq(*l, link))
+            .map(|l| l.arn.clone())
+            .collect();
+        if let Some(owner) = foreign_owner(&link.tags, options) {
+            left_out.push(LeftOut {
+                kind: Kind::RepositoryLink,
+                name: link.name.clone(),
+                arn: link.arn.clone(),
+                why: Why::Foreign(owner),
+            });
+        } else if !matches_any(&link.name, &options.names) {
+        } else if !shared.is_empty() {
+            left_out.push(LeftOut {
+                kind: Kind::RepositoryLink,
+                name: link.name.clone(),
+                arn: link.arn.clone(),
+                why: Why::SharedRepository(shared),
+            });
+        } else {
+            links.push(link);
+        }
+    }
+    let mut syncs = Vec::new();
+    for sync in &snapshot.syncs {
+        if let Some(owner) = foreign_owner(&sync.tags, options) {
+            left_out.push(LeftOut {
+                kind: Kind::SyncConfiguration,
+                name: sync.resource_name.clone(),
+                arn: sync.link_arn.clone(),
+                why: Why::Foreign(owner),
+            });
+        } else if !matches_any(&sync.resource_name, &options.names) {
+        } else if links.iter().any(|l| l.arn == sync.link_arn) {
+            syncs.push(file_sync(sync, options));
+        } else {
+            left_out.push(LeftOut {
+                kind: Kind::SyncConfiguration,
+                name: sync.resource_name.clone(),
+                arn: sync.link_arn.clone(),
+                why: Why::LinkLeftOut(sync.repository.clone()),
+            });
+        }
+    }
+    syncs.sort_by(|a, b| a.resource_name.cmp(&b.resource_name));
+    let mut links: Vec<FileRepositoryLink> = links
+        .into_iter()
+        .map(|l| file_link(l, &connection_names, options))
+        .collect();
+    links.sort_by(|a, b| a.repository.cmp(&b.repository));
 
     let file = File {
         version: Located::new(1),
@@ -167,6 +247,8 @@ pub(crate) fn import(snapshot: &Snapshot, options: &Options) -> Result<Imported>
         api: options.api.map(|api| Located::new(api.as_str().to_owned())),
         hosts: hosts.into_iter().map(|h| file_host(h, options)).collect(),
         connections,
+        repository_links: links,
+        sync_configurations: syncs,
         ..File::default()
     };
     Ok(Imported { file, left_out })
@@ -254,6 +336,50 @@ fn file_connection(
         }
     }
     Ok(out)
+}
+
+/// A link names its connection (`connection:`) when the connection is in
+/// the file, else by ARN (`connection_arn:`).
+fn file_link(
+    link: &LiveLink,
+    connection_names: &BTreeMap<&str, &str>,
+    options: &Options,
+) -> FileRepositoryLink {
+    let mut out = FileRepositoryLink {
+        repository: Located::new(link.name.clone()),
+        encryption_key_arn: link.encryption_key_arn.clone().map(Located::new),
+        tags: file_tags(&link.tags),
+        protect: protect(&link.tags),
+        adopt: adopt(&link.tags, options),
+        ..FileRepositoryLink::default()
+    };
+    match connection_names.get(link.connection_arn.as_str()) {
+        Some(name) => out.connection = Some(Located::new((*name).to_owned())),
+        None => out.connection_arn = Some(Located::new(link.connection_arn.clone())),
+    }
+    out
+}
+
+/// A sync configuration as the account has it. `pull_request_comment`
+/// exists only in the CodeConnections API, so it is written only in a file
+/// that uses it (`--api codeconnections`); elsewhere, left out, apply keeps
+/// whatever the account has.
+fn file_sync(sync: &LiveSync, options: &Options) -> FileSyncConfiguration {
+    FileSyncConfiguration {
+        resource_name: Located::new(sync.resource_name.clone()),
+        sync_type: (sync.sync_type != CFN_STACK_SYNC).then(|| Located::new(sync.sync_type.clone())),
+        repository: Located::new(sync.repository.clone()),
+        branch: Located::new(sync.branch.clone()),
+        config_file: Located::new(sync.config_file.clone()),
+        role_arn: Located::new(sync.role_arn.clone()),
+        publish_deployment_status: sync.publish_deployment_status.clone().map(Located::new),
+        trigger_resource_update_on: sync.trigger_resource_update_on.clone().map(Located::new),
+        pull_request_comment: sync
+            .pull_request_comment
+            .clone()
+            .filter(|_| options.api == Some(Api::Codeconnections))
+            .map(Located::new),
+    }
 }
 
 /// Whether `name` matches one of `globs`; everything matches no globs.
@@ -361,6 +487,8 @@ mod tests {
             ),
         });
         Snapshot {
+            links: Vec::new(),
+            syncs: Vec::new(),
             hosts: vec![ghes, host("lab", OTHER_HOST_ARN, &[(STACK_TAG, "other")])],
             connections: vec![
                 connection(

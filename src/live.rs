@@ -1,10 +1,13 @@
 //! Reading one target (an account and Region) into a [`Snapshot`].
 //!
-//! Exactly one call per list page and one `ListTagsForResource` per resource:
-//! the list responses already carry every field the planner compares, so no
-//! `GetConnection`/`GetHost` is needed. Tag reads start as soon as their page
-//! arrives and run up to `concurrency` at a time. Every call is paced and
-//! retried by [`crate::call`], as `apply`'s are.
+//! Exactly one call per list page and one `ListTagsForResource` per tagged
+//! resource: the list responses already carry every field the planner
+//! compares, so no `Get*` is needed. Sync configurations are listed per
+//! repository link (the API has no other way), and take their owner from
+//! their link's tags. Tag reads start as soon as their page arrives and run
+//! up to `concurrency` at a time. Drift also reads each sync
+//! configuration's latest sync and blockers ([`Depth::WithSyncStatus`]).
+//! Every call is paced and retried by [`crate::call`], as `apply`'s are.
 
 use std::sync::Arc;
 
@@ -16,7 +19,7 @@ use tokio::task::JoinSet;
 use crate::account::Account;
 use crate::call::Failure;
 use crate::error::{Error, Result};
-use crate::resource::{Kind, Ownership, Tags, ownership};
+use crate::resource::{Kind, Ownership, PROTECT_TAG, STACK_TAG, Tags, arn, ownership};
 use crate::service::{Apis, Page};
 use crate::spec::Vpc;
 
@@ -25,6 +28,8 @@ use crate::spec::Vpc;
 pub struct Snapshot {
     pub connections: Vec<LiveConnection>,
     pub hosts: Vec<LiveHost>,
+    pub links: Vec<LiveLink>,
+    pub syncs: Vec<LiveSync>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -52,19 +57,80 @@ pub struct LiveHost {
     pub tags: Tags,
 }
 
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct LiveLink {
+    /// `owner/name`, as plans and reports name it.
+    pub name: String,
+    pub arn: String,
+    /// The id the API's link operations take (the ARN's last part).
+    pub id: String,
+    pub owner_id: String,
+    pub repository_name: String,
+    pub provider_type: String,
+    pub connection_arn: String,
+    pub encryption_key_arn: Option<String>,
+    pub tags: Tags,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct LiveSync {
+    pub resource_name: String,
+    pub sync_type: String,
+    pub link_id: String,
+    /// The ARN of its link; empty when the link was not listed (deleted
+    /// meanwhile).
+    pub link_arn: String,
+    /// Its link's `owner/name`.
+    pub repository: String,
+    pub branch: String,
+    pub config_file: String,
+    pub role_arn: String,
+    pub publish_deployment_status: Option<String>,
+    pub trigger_resource_update_on: Option<String>,
+    pub pull_request_comment: Option<String>,
+    /// Sync configurations have no tags: these are its link's ownership
+    /// tags (stack and protect), since it belongs to its link's stack.
+    pub tags: Tags,
+    /// How its syncs go, when read (drift reads it; plans need not).
+    pub sync_status: Option<SyncStatus>,
+}
+
+/// How a sync configuration's syncs go, as AWS reports it.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
+pub struct SyncStatus {
+    /// The latest sync's status (`SUCCEEDED`, `FAILED`, ...) and the last
+    /// event's message; `None` before the first sync.
+    pub latest: Option<(String, Option<String>)>,
+    /// The reasons of the open (ACTIVE) sync blockers.
+    pub blockers: Vec<String>,
+}
+
 /// What every live resource shares, whatever its kind: the shape generic
 /// code (deletes, guards, drift, counts) reads.
 pub trait Live {
     fn kind(&self) -> Kind;
     /// Its identity within its kind, as plans and reports name it.
     fn name(&self) -> &str;
-    fn arn(&self) -> &str;
-    /// Every tag but AWS's own.
+    /// `None` for a sync configuration, which has none.
+    fn arn(&self) -> Option<&str>;
+    /// Every tag but AWS's own (a sync configuration: its link's ownership
+    /// tags).
     fn tags(&self) -> &Tags;
-    /// As AWS reports it, with AWS's message if any.
-    fn status(&self) -> (&str, Option<&str>);
-    /// The ARN of the resource it depends on (a connection's host).
+    /// Its own status as AWS reports it, with AWS's message if any; `None`
+    /// for kinds without one.
+    fn status(&self) -> Option<(&str, Option<&str>)>;
+    /// The ARN of the resource it depends on: a connection's host, a link's
+    /// connection, a sync configuration's link.
     fn uses(&self) -> Option<&str>;
+}
+
+/// One resource's identity across kinds: its ARN, the same for either
+/// prefix, or for a kind without ARNs its kind and name.
+pub fn identity(kind: Kind, name: &str, resource_arn: Option<&str>) -> String {
+    match resource_arn {
+        Some(a) => arn::canonical(a),
+        None => format!("{kind}:{name}"),
+    }
 }
 
 impl Live for LiveConnection {
@@ -74,14 +140,14 @@ impl Live for LiveConnection {
     fn name(&self) -> &str {
         &self.name
     }
-    fn arn(&self) -> &str {
-        &self.arn
+    fn arn(&self) -> Option<&str> {
+        Some(&self.arn)
     }
     fn tags(&self) -> &Tags {
         &self.tags
     }
-    fn status(&self) -> (&str, Option<&str>) {
-        (&self.status, None)
+    fn status(&self) -> Option<(&str, Option<&str>)> {
+        Some((&self.status, None))
     }
     fn uses(&self) -> Option<&str> {
         self.host_arn.as_deref()
@@ -95,27 +161,74 @@ impl Live for LiveHost {
     fn name(&self) -> &str {
         &self.name
     }
-    fn arn(&self) -> &str {
-        &self.arn
+    fn arn(&self) -> Option<&str> {
+        Some(&self.arn)
     }
     fn tags(&self) -> &Tags {
         &self.tags
     }
-    fn status(&self) -> (&str, Option<&str>) {
-        (&self.status, self.status_message.as_deref())
+    fn status(&self) -> Option<(&str, Option<&str>)> {
+        Some((&self.status, self.status_message.as_deref()))
     }
     fn uses(&self) -> Option<&str> {
         None
     }
 }
 
+impl Live for LiveLink {
+    fn kind(&self) -> Kind {
+        Kind::RepositoryLink
+    }
+    fn name(&self) -> &str {
+        &self.name
+    }
+    fn arn(&self) -> Option<&str> {
+        Some(&self.arn)
+    }
+    fn tags(&self) -> &Tags {
+        &self.tags
+    }
+    fn status(&self) -> Option<(&str, Option<&str>)> {
+        None
+    }
+    fn uses(&self) -> Option<&str> {
+        Some(&self.connection_arn)
+    }
+}
+
+impl Live for LiveSync {
+    fn kind(&self) -> Kind {
+        Kind::SyncConfiguration
+    }
+    fn name(&self) -> &str {
+        &self.resource_name
+    }
+    fn arn(&self) -> Option<&str> {
+        None
+    }
+    fn tags(&self) -> &Tags {
+        &self.tags
+    }
+    fn status(&self) -> Option<(&str, Option<&str>)> {
+        None
+    }
+    fn uses(&self) -> Option<&str> {
+        Some(&self.link_arn)
+            .filter(|a| !a.is_empty())
+            .map(String::as_str)
+    }
+}
+
 impl Snapshot {
     /// Every resource, of every kind, in a fixed order: kinds in apply's
-    /// order of creation (hosts, then connections), each as listed.
+    /// order of creation (hosts, connections, links, sync
+    /// configurations), each as listed.
     pub fn resources(&self) -> impl Iterator<Item = &dyn Live> {
         let hosts = self.hosts.iter().map(|h| h as &dyn Live);
         let connections = self.connections.iter().map(|c| c as &dyn Live);
-        hosts.chain(connections)
+        let links = self.links.iter().map(|l| l as &dyn Live);
+        let syncs = self.syncs.iter().map(|s| s as &dyn Live);
+        hosts.chain(connections).chain(links).chain(syncs)
     }
 
     /// How many resources carry `stack`'s ownership tag.
@@ -157,7 +270,38 @@ impl Snapshot {
             })
             .collect();
         hosts.sort();
-        let canonical = serde_json::to_vec(&(connections, hosts))
+        let mut links: Vec<_> = self
+            .links
+            .iter()
+            .map(|l| {
+                (
+                    &l.arn,
+                    &l.name,
+                    &l.connection_arn,
+                    &l.encryption_key_arn,
+                    &l.tags,
+                )
+            })
+            .collect();
+        links.sort();
+        let mut syncs: Vec<_> = self
+            .syncs
+            .iter()
+            .map(|s| {
+                (
+                    (&s.resource_name, &s.sync_type, &s.link_id, &s.branch),
+                    (&s.config_file, &s.role_arn),
+                    (
+                        &s.publish_deployment_status,
+                        &s.trigger_resource_update_on,
+                        &s.pull_request_comment,
+                    ),
+                    &s.tags,
+                )
+            })
+            .collect();
+        syncs.sort();
+        let canonical = serde_json::to_vec(&(connections, hosts, links, syncs))
             .expect("a snapshot of strings always serialises");
         hex::encode(Sha256::digest(&canonical))
     }
@@ -172,14 +316,34 @@ struct Reader {
     permits: Arc<Semaphore>,
 }
 
-/// Read every connection and host of the account's Region, with their tags.
-pub(crate) async fn read(account: &Account, concurrency: usize) -> Result<Snapshot> {
+/// How much of each sync configuration to read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Depth {
+    /// What plans compare: configuration and tags.
+    Configuration,
+    /// Also each sync configuration's latest sync and open blockers, for
+    /// drift (two more calls per sync configuration).
+    WithSyncStatus,
+}
+
+/// Read every resource of the account's Region, with their tags.
+pub(crate) async fn read(account: &Account, concurrency: usize, depth: Depth) -> Result<Snapshot> {
     let reader = Reader {
         apis: account.apis.clone(),
         permits: Arc::new(Semaphore::new(concurrency.max(1))),
     };
-    let (connections, hosts) = tokio::try_join!(read_connections(&reader), read_hosts(&reader))?;
-    Ok(Snapshot { connections, hosts })
+    let (connections, hosts, links) = tokio::try_join!(
+        read_connections(&reader),
+        read_hosts(&reader),
+        read_links(&reader)
+    )?;
+    let syncs = read_syncs(&reader, &links, depth).await?;
+    Ok(Snapshot {
+        connections,
+        hosts,
+        links,
+        syncs,
+    })
 }
 
 async fn read_connections(reader: &Reader) -> Result<Vec<LiveConnection>> {
@@ -200,6 +364,117 @@ async fn read_hosts(reader: &Reader) -> Result<Vec<LiveHost>> {
             .await
     })
     .await
+}
+
+async fn read_links(reader: &Reader) -> Result<Vec<LiveLink>> {
+    read_pages(reader, "ListRepositoryLinks", |token| async move {
+        let main = reader.apis.main();
+        main.channel
+            .call(true, || main.service.list_repository_links(token.clone()))
+            .await
+    })
+    .await
+}
+
+/// The sync configurations of every link (one list per link, up to
+/// `concurrency` at once), each with its link's ownership tags and, at
+/// [`Depth::WithSyncStatus`], how its syncs go.
+async fn read_syncs(reader: &Reader, links: &[LiveLink], depth: Depth) -> Result<Vec<LiveSync>> {
+    let mut running = JoinSet::new();
+    for (index, link) in links.iter().enumerate() {
+        let permit = reader
+            .permits
+            .clone()
+            .acquire_owned()
+            .await
+            .expect("the semaphore is never closed");
+        let reader = reader.clone();
+        let link = link.clone();
+        running.spawn(async move {
+            let _permit = permit;
+            read_syncs_of(&reader, &link).await.map(|s| (index, s))
+        });
+    }
+    let mut per_link = vec![Vec::new(); links.len()];
+    while let Some(joined) = running.join_next().await {
+        let (index, syncs) =
+            joined.map_err(|e| Error::Other(format!("a sync list task failed: {e}")))??;
+        per_link[index] = syncs;
+    }
+    let mut syncs: Vec<LiveSync> = per_link.into_iter().flatten().collect();
+    if depth == Depth::WithSyncStatus {
+        let mut running = JoinSet::new();
+        for (index, sync) in syncs.iter().enumerate() {
+            let permit = reader
+                .permits
+                .clone()
+                .acquire_owned()
+                .await
+                .expect("the semaphore is never closed");
+            let reader = reader.clone();
+            let (name, sync_type) = (sync.resource_name.clone(), sync.sync_type.clone());
+            running.spawn(async move {
+                let _permit = permit;
+                let main = reader.apis.main();
+                let status = main
+                    .channel
+                    .call(true, || main.service.sync_status(&name, &sync_type))
+                    .await
+                    .map_err(|f| Error::api(format!("reading the syncs of {name}"), f.message()))?;
+                Ok::<_, Error>((index, status))
+            });
+        }
+        while let Some(joined) = running.join_next().await {
+            let (index, status) =
+                joined.map_err(|e| Error::Other(format!("a sync status task failed: {e}")))??;
+            syncs[index].sync_status = Some(status);
+        }
+    }
+    Ok(syncs)
+}
+
+/// One link's sync configurations, all pages; owned as the link is.
+async fn read_syncs_of(reader: &Reader, link: &LiveLink) -> Result<Vec<LiveSync>> {
+    let main = reader.apis.main();
+    let mut syncs = Vec::new();
+    let mut token = None;
+    loop {
+        let page = match main
+            .channel
+            .call(true, || {
+                main.service
+                    .list_sync_configurations(&link.id, token.clone())
+            })
+            .await
+        {
+            Ok(page) => page,
+            // The link went away after it was listed: so did its syncs.
+            Err(Failure::NotFound(_)) => return Ok(Vec::new()),
+            Err(failure) => {
+                return Err(Error::api(
+                    format!("ListSyncConfigurations of {}", link.name),
+                    failure.message(),
+                ));
+            }
+        };
+        syncs.extend(page.items);
+        token = page.next;
+        if token.is_none() {
+            break;
+        }
+    }
+    let inherited: Tags = link
+        .tags
+        .iter()
+        .filter(|(k, _)| *k == STACK_TAG || *k == PROTECT_TAG)
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    for sync in &mut syncs {
+        sync.link_arn = link.arn.clone();
+        sync.repository = link.name.clone();
+        sync.tags = inherited.clone();
+    }
+    Ok(syncs)
 }
 
 /// Every page of one list, `fetch`ed one after another (a page's token
@@ -243,6 +518,15 @@ impl Tagged for LiveConnection {
 }
 
 impl Tagged for LiveHost {
+    fn arn(&self) -> &str {
+        &self.arn
+    }
+    fn set_tags(&mut self, tags: Tags) {
+        self.tags = tags;
+    }
+}
+
+impl Tagged for LiveLink {
     fn arn(&self) -> &str {
         &self.arn
     }

@@ -104,19 +104,42 @@ pub fn is_protected(tags: &Tags) -> bool {
     tags.get(PROTECT_TAG).is_some_and(|v| v == "true")
 }
 
+/// The kinds of resource the tool manages. Sync configurations have no ARN
+/// and no tags: each belongs to its repository link's stack.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
+#[serde(rename_all = "snake_case")]
 pub enum Kind {
     Connection,
     Host,
+    RepositoryLink,
+    SyncConfiguration,
 }
 
 impl Kind {
+    /// In apply's order of creation: each kind uses only kinds before it.
+    pub const ALL: [Kind; 4] = [
+        Kind::Host,
+        Kind::Connection,
+        Kind::RepositoryLink,
+        Kind::SyncConfiguration,
+    ];
+
+    /// As prose names it ("repository link"); JSON spells it in snake case.
     pub fn as_str(self) -> &'static str {
         match self {
             Kind::Connection => "connection",
             Kind::Host => "host",
+            Kind::RepositoryLink => "repository link",
+            Kind::SyncConfiguration => "sync configuration",
         }
+    }
+
+    /// Its place in apply's order of creation (`ALL`).
+    pub fn rank(self) -> usize {
+        Kind::ALL
+            .iter()
+            .position(|k| *k == self)
+            .expect("every kind is in Kind::ALL")
     }
 }
 

@@ -8,7 +8,7 @@ use futures_util::future::try_join_all;
 use crate::account::{self, Account, Endpoint, Settings};
 use crate::emulator::{self, Emulator, RunningEmulator};
 use crate::error::{Error, Result};
-use crate::live::{self, Snapshot};
+use crate::live::{self, Depth, Snapshot};
 use crate::plan::{self, Plan, TargetSummary};
 use crate::spec::{self, Target};
 
@@ -101,11 +101,11 @@ impl Targets {
     }
 
     /// Read every target's account, concurrently.
-    pub(crate) async fn read(&self) -> Result<Vec<Snapshot>> {
+    pub(crate) async fn read(&self, depth: Depth) -> Result<Vec<Snapshot>> {
         try_join_all(
             self.targets
                 .iter()
-                .map(|t| read_target(t, self.concurrency)),
+                .map(|t| read_target(t, self.concurrency, depth)),
         )
         .await
     }
@@ -143,8 +143,8 @@ impl OpenTarget {
     }
 }
 
-async fn read_target(target: &OpenTarget, concurrency: usize) -> Result<Snapshot> {
-    live::read(&target.account, concurrency)
+async fn read_target(target: &OpenTarget, concurrency: usize, depth: Depth) -> Result<Snapshot> {
+    live::read(&target.account, concurrency, depth)
         .await
         .map_err(|e| match e {
             Error::Api { context, message } => Error::Api {

@@ -1,9 +1,12 @@
 //! Carrying out a plan against the API.
 //!
-//! Per target, in the order of [`STEPS`]: delete what is being replaced
-//! (connections, then hosts, with the connections the file drops from a
-//! replaced host before it), create hosts, update hosts, create connections
-//! (with the new host ARNs), change tags, delete connections, delete hosts.
+//! Per target, in the order of [`STEPS`]: delete what is being replaced,
+//! users before what they use (sync configurations, links, connections,
+//! hosts), each kind with the deletes that must go before (what uses a
+//! resource being replaced); create and update hosts, connections (with
+//! the new host ARNs), links (with the new connection ARNs), sync
+//! configurations (with the new link ids); change tags; then the other
+//! deletes, sync configurations first, hosts last.
 //! Targets run concurrently; within a step, up to `--concurrency` calls at
 //! once. Every change ends as done, failed, refused or not attempted, and
 //! its line is printed the moment that is known, so an apply stopped
@@ -20,18 +23,19 @@ mod report;
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use futures_util::FutureExt;
 use futures_util::future::join_all;
 use futures_util::stream::{self, StreamExt};
 use tokio::sync::Mutex;
 
 use crate::call::{Failure, backoff};
 use crate::interrupt::{self, Signal};
-use crate::live::{self, LiveHost, Snapshot};
-use crate::plan::{Action, Change, Field, Plan, Refusal, kept_copy};
+use crate::live::{self, Depth, LiveHost, Snapshot};
+use crate::plan::{Action, Change, Field, Plan, Refusal, kept_copy, link_id_of};
 use crate::resource::{
     Kind, MAX_CONNECTIONS_PER_REGION, MAX_HOSTS_PER_ACCOUNT, MAX_TAGS, Ownership, arn, ownership,
 };
-use crate::service::{Attempt, Link, NewConnection, NewHost};
+use crate::service::{Attempt, Link, NewConnection, NewHost, NewLink, SyncSettings};
 use crate::spec;
 use crate::targets::{OpenTarget, Targets};
 
@@ -65,6 +69,10 @@ enum Work {
     CreateHost,
     UpdateHost,
     CreateConnection,
+    CreateLink,
+    UpdateLink,
+    CreateSync,
+    UpdateSync,
     Retag,
     Delete,
 }
@@ -90,9 +98,10 @@ enum Part {
     Fields,
     /// Only the tags.
     Tags,
-    /// A delete that must come before the replacements: a connection the
-    /// file drops from a host this plan replaces (AWS refuses to delete a
-    /// host in use). The final delete step leaves these out.
+    /// A delete that must come before the replacements: of a resource that
+    /// uses one this plan replaces (AWS refuses to delete a host that
+    /// connections use, a link that sync configurations use), or that uses
+    /// one deleted this early. The final delete steps leave these out.
     Frees,
 }
 
@@ -106,7 +115,31 @@ const fn step(work: Work, kind: Option<Kind>, actions: &'static [Action], part: 
 }
 
 /// Apply's order, per target.
-const STEPS: [Step; 9] = [
+const STEPS: [Step; 19] = [
+    step(
+        Work::DeleteOld,
+        Some(Kind::SyncConfiguration),
+        &[Replace],
+        Part::FirstOfReplace,
+    ),
+    step(
+        Work::Delete,
+        Some(Kind::SyncConfiguration),
+        &[Delete],
+        Part::Frees,
+    ),
+    step(
+        Work::DeleteOld,
+        Some(Kind::RepositoryLink),
+        &[Replace],
+        Part::FirstOfReplace,
+    ),
+    step(
+        Work::Delete,
+        Some(Kind::RepositoryLink),
+        &[Delete],
+        Part::Frees,
+    ),
     step(
         Work::DeleteOld,
         Some(Kind::Connection),
@@ -138,14 +171,50 @@ const STEPS: [Step; 9] = [
         &[Create, Replace],
         Part::Whole,
     ),
+    step(
+        Work::CreateLink,
+        Some(Kind::RepositoryLink),
+        &[Create, Replace],
+        Part::Whole,
+    ),
+    step(
+        Work::UpdateLink,
+        Some(Kind::RepositoryLink),
+        &[Update, Adopt],
+        Part::Fields,
+    ),
+    step(
+        Work::CreateSync,
+        Some(Kind::SyncConfiguration),
+        &[Create, Replace],
+        Part::Whole,
+    ),
+    step(
+        Work::UpdateSync,
+        Some(Kind::SyncConfiguration),
+        &[Update, Adopt],
+        Part::Fields,
+    ),
     step(Work::Retag, None, &[Update, Adopt], Part::Tags),
+    step(
+        Work::Delete,
+        Some(Kind::SyncConfiguration),
+        &[Delete],
+        Part::Whole,
+    ),
+    step(
+        Work::Delete,
+        Some(Kind::RepositoryLink),
+        &[Delete],
+        Part::Whole,
+    ),
     step(Work::Delete, Some(Kind::Connection), &[Delete], Part::Whole),
     step(Work::Delete, Some(Kind::Host), &[Delete], Part::Whole),
 ];
 
 impl Step {
     /// Whether this step does (part of) `c`; `frees` says whether `c` is a
-    /// delete that frees a replaced host.
+    /// delete that must go before the replacements.
     fn picks(&self, c: &Change, frees: bool) -> bool {
         self.kind.is_none_or(|k| k == c.kind)
             && self.actions.contains(&c.action)
@@ -168,25 +237,51 @@ impl Step {
     }
 }
 
-/// The deletes among `changes` of connections on a host that `changes`
-/// replaces.
-fn freeing_replaced_hosts(changes: &[Change]) -> BTreeSet<Key> {
-    let replaced: Vec<&str> = changes
+/// The deletes among `changes` that must go before the replacements: of
+/// resources that use one `changes` replaces, or one deleted this early.
+fn freeing_replaced(changes: &[Change]) -> BTreeSet<Key> {
+    let mut early: BTreeSet<Key> = BTreeSet::new();
+    // Identities of what is gone before the replacements: the old halves,
+    // then the early deletes, found kind by kind from what is used to what
+    // uses it.
+    let mut gone: Vec<(Kind, String)> = changes
         .iter()
-        .filter(|c| c.kind == Kind::Host && c.action == Replace)
-        .filter_map(|c| c.arn.as_deref())
+        .filter(|c| c.action == Replace)
+        .filter_map(|c| Some((c.kind, c.arn.clone()?)))
         .collect();
-    changes
-        .iter()
-        .filter(|c| c.kind == Kind::Connection && c.action == Delete)
-        .filter(|c| {
-            c.before
-                .as_ref()
-                .and_then(|b| b.text(Field::HostArn))
-                .is_some_and(|host| replaced.iter().any(|r| arn::same(r, host)))
-        })
-        .map(key)
-        .collect()
+    for kind in [
+        Kind::Connection,
+        Kind::RepositoryLink,
+        Kind::SyncConfiguration,
+    ] {
+        for c in changes
+            .iter()
+            .filter(|c| c.kind == kind && c.action == Delete)
+        {
+            let Some(before) = &c.before else { continue };
+            let uses_gone = gone
+                .iter()
+                .any(|(used_kind, used)| match (kind, used_kind) {
+                    (Kind::Connection, Kind::Host) => before
+                        .text(Field::HostArn)
+                        .is_some_and(|a| arn::same(a, used)),
+                    (Kind::RepositoryLink, Kind::Connection) => before
+                        .text(Field::ConnectionArn)
+                        .is_some_and(|a| arn::same(a, used)),
+                    (Kind::SyncConfiguration, Kind::RepositoryLink) => {
+                        before.text(Field::RepositoryLinkId) == link_id_of(used)
+                    }
+                    _ => false,
+                });
+            if uses_gone {
+                early.insert(key(c));
+                if let Some(arn) = &c.arn {
+                    gone.push((kind, arn.clone()));
+                }
+            }
+        }
+    }
+    early
 }
 
 /// One step's run over the changes it picks, with what earlier steps left.
@@ -216,6 +311,12 @@ struct Executor<'a> {
     new_hosts: Mutex<BTreeMap<String, String>>,
     /// The host ARN each connection this apply created (or found) uses.
     connection_hosts: Mutex<BTreeMap<String, String>>,
+    /// ARNs of the connections this apply created or found, by name, for
+    /// the links that name them.
+    new_connections: Mutex<BTreeMap<String, String>>,
+    /// ARNs of the links this apply created or found, by `owner/name`, for
+    /// the sync configurations that name them.
+    new_links: Mutex<BTreeMap<String, String>>,
 }
 
 impl<'a> Executor<'a> {
@@ -226,6 +327,8 @@ impl<'a> Executor<'a> {
             progress,
             new_hosts: Mutex::new(BTreeMap::new()),
             connection_hosts: Mutex::new(BTreeMap::new()),
+            new_connections: Mutex::new(BTreeMap::new()),
+            new_links: Mutex::new(BTreeMap::new()),
         }
     }
 
@@ -235,7 +338,7 @@ impl<'a> Executor<'a> {
         // retag) goes on only while it has not failed.
         let mut outcomes: BTreeMap<Key, Outcome> = BTreeMap::new();
         let mut taken: Option<Taken> = None;
-        let frees = freeing_replaced_hosts(&changes);
+        let frees = freeing_replaced(&changes);
         for step in &STEPS {
             let picked: Vec<&Change> = changes
                 .iter()
@@ -249,7 +352,11 @@ impl<'a> Executor<'a> {
             if picked.is_empty() {
                 continue;
             }
-            if matches!(step.work, Work::CreateHost | Work::CreateConnection) && taken.is_none() {
+            if matches!(
+                step.work,
+                Work::CreateHost | Work::CreateConnection | Work::CreateLink | Work::CreateSync
+            ) && taken.is_none()
+            {
                 taken = Some(self.names_taken().await);
             }
             let round = Round {
@@ -321,6 +428,10 @@ impl<'a> Executor<'a> {
             Work::CreateHost => self.create_host(change, taken()).await,
             Work::UpdateHost => self.update_host(change).await,
             Work::CreateConnection => self.create_connection(change, taken()).await,
+            Work::CreateLink => self.create_link(change, taken()).await,
+            Work::UpdateLink => self.update_link(change).await,
+            Work::CreateSync => self.create_sync(change, taken()).await,
+            Work::UpdateSync => self.update_sync(change).await,
             Work::Retag => self.retag(change).await,
             Work::Delete => self.delete(change).await,
         }
@@ -397,31 +508,52 @@ impl<'a> Executor<'a> {
     }
 
     async fn delete(&self, change: &Change) -> Outcome {
-        let Some(arn) = change.arn.clone() else {
-            return Outcome::Failed("the plan has no ARN for it".to_owned());
-        };
-        let result = match change.kind {
-            Kind::Connection => {
+        let result = match (change.kind, change.arn.clone()) {
+            (Kind::SyncConfiguration, _) => {
+                let sync_type = change
+                    .before
+                    .as_ref()
+                    .and_then(|b| b.text(Field::SyncType))
+                    .unwrap_or(spec::CFN_STACK_SYNC);
+                let api = self.main();
+                api.channel
+                    .call(true, || {
+                        api.service
+                            .delete_sync_configuration(&change.name, sync_type)
+                    })
+                    .await
+            }
+            (_, None) => return Outcome::Failed("the plan has no ARN for it".to_owned()),
+            (Kind::Connection, Some(arn)) => {
                 let api = self.api_of(&arn);
                 api.channel
                     .call(true, || api.service.delete_connection(&arn))
                     .await
             }
-            Kind::Host => {
+            (Kind::Host, Some(arn)) => {
                 let api = self.api_of(&arn);
                 api.channel
                     .call(true, || api.service.delete_host(&arn))
                     .await
             }
+            (Kind::RepositoryLink, Some(arn)) => {
+                let Some(id) = link_id_of(&arn) else {
+                    return Outcome::Failed(format!("{arn} is not a repository link ARN"));
+                };
+                let api = self.api_of(&arn);
+                api.channel
+                    .call(true, || api.service.delete_repository_link(id))
+                    .await
+            }
         };
         match result {
             Ok(()) => Outcome::Done {
-                arn: Some(arn),
+                arn: change.arn.clone(),
                 note: None,
             },
             // A retried delete whose first attempt went through.
             Err(Failure::NotFound(_)) => Outcome::Done {
-                arn: Some(arn),
+                arn: change.arn.clone(),
                 note: Some(Note::AlreadyGone),
             },
             Err(failure) => failed(failure),
@@ -431,7 +563,7 @@ impl<'a> Executor<'a> {
     /// Every resource of the account, read once just before the first
     /// create: names someone took since the plan.
     async fn names_taken(&self) -> Taken {
-        match live::read(&self.target.account, self.concurrency).await {
+        match live::read(&self.target.account, self.concurrency, Depth::Configuration).await {
             Ok(snapshot) => Taken::Read(snapshot),
             Err(e) => Taken::Unreadable(e.to_string()),
         }
@@ -446,47 +578,38 @@ impl<'a> Executor<'a> {
         change: &Change,
         live: &Snapshot,
     ) -> Result<Option<Existing>, Outcome> {
-        let (ours, first_other) = match change.kind {
-            Kind::Connection => {
-                let same: Vec<_> = live
-                    .connections
-                    .iter()
-                    .filter(|c| c.name == change.name)
-                    .collect();
-                let ours = same
-                    .iter()
-                    .find(|c| ownership(&c.tags, self.stack()) == Ownership::Managed)
-                    .map(|c| Existing {
-                        arn: c.arn.clone(),
-                        host_arn: c.host_arn.clone(),
-                    });
-                (ours, same.first().map(|c| (c.arn.clone(), c.tags.clone())))
-            }
-            Kind::Host => {
-                let same: Vec<&LiveHost> = live
-                    .hosts
-                    .iter()
-                    .filter(|h| h.name == change.name)
-                    .collect();
-                let mine: Vec<&LiveHost> = same
-                    .iter()
-                    .copied()
-                    .filter(|h| ownership(&h.tags, self.stack()) == Ownership::Managed)
-                    .collect();
-                let ours = (!mine.is_empty()).then(|| Existing {
-                    arn: kept_copy(&mine, &live.connections).arn.clone(),
-                    host_arn: None,
-                });
-                (ours, same.first().map(|h| (h.arn.clone(), h.tags.clone())))
-            }
+        let same: Vec<&dyn live::Live> = live
+            .resources()
+            .filter(|r| r.kind() == change.kind && r.name() == change.name)
+            .collect();
+        let ours = if change.kind == Kind::Host {
+            let mine: Vec<&LiveHost> = live
+                .hosts
+                .iter()
+                .filter(|h| h.name == change.name)
+                .filter(|h| ownership(&h.tags, self.stack()) == Ownership::Managed)
+                .collect();
+            (!mine.is_empty()).then(|| Existing {
+                arn: Some(kept_copy(&mine, &live.connections).arn.clone()),
+                host_arn: None,
+            })
+        } else {
+            same.iter()
+                .find(|r| ownership(r.tags(), self.stack()) == Ownership::Managed)
+                .map(|r| Existing {
+                    arn: r.arn().map(str::to_owned),
+                    host_arn: (r.kind() == Kind::Connection)
+                        .then(|| r.uses().map(str::to_owned))
+                        .flatten(),
+                })
         };
         if ours.is_some() {
             return Ok(ours);
         }
-        match first_other {
+        match same.first() {
             None => Ok(None),
-            Some((arn, tags)) => {
-                let owner = match ownership(&tags, self.stack()) {
+            Some(other) => {
+                let owner = match ownership(other.tags(), self.stack()) {
                     Ownership::Foreign(stack) => Some(stack),
                     _ => None,
                 };
@@ -494,7 +617,7 @@ impl<'a> Executor<'a> {
                     &change.target,
                     change.kind,
                     &change.name,
-                    &arn,
+                    other.arn().or(other.uses()).unwrap_or_default(),
                     owner.as_deref(),
                 ))))
             }
@@ -518,7 +641,7 @@ impl<'a> Executor<'a> {
         let outcome = match self.before_create(change, taken) {
             Err(outcome) => outcome,
             Ok(Some(existing)) => Outcome::Done {
-                arn: Some(existing.arn),
+                arn: existing.arn,
                 note: Some(Note::CreatedByAnotherRun),
             },
             Ok(None) => self.create_new_host(change).await,
@@ -548,8 +671,13 @@ impl<'a> Executor<'a> {
                 .unwrap_or_default(),
         };
         let api = self.main();
-        self.create_once(change, api, || api.service.create_host(&new), &mut None)
-            .await
+        self.create_once(
+            change,
+            api,
+            || api.service.create_host(&new).map(|r| r.map(Some)),
+            &mut None,
+        )
+        .await
     }
 
     async fn create_connection(&self, change: &Change, taken: &Taken) -> Outcome {
@@ -557,7 +685,7 @@ impl<'a> Executor<'a> {
             Err(outcome) => (outcome, None),
             Ok(Some(existing)) => (
                 Outcome::Done {
-                    arn: Some(existing.arn),
+                    arn: existing.arn,
                     note: Some(Note::CreatedByAnotherRun),
                 },
                 existing.host_arn,
@@ -569,6 +697,12 @@ impl<'a> Executor<'a> {
                 .lock()
                 .await
                 .insert(change.name.clone(), host_arn);
+        }
+        if let Outcome::Done { arn: Some(arn), .. } = &outcome {
+            self.new_connections
+                .lock()
+                .await
+                .insert(change.name.clone(), arn.clone());
         }
         outcome
     }
@@ -622,7 +756,7 @@ impl<'a> Executor<'a> {
             .create_once(
                 change,
                 api,
-                || api.service.create_connection(&new),
+                || api.service.create_connection(&new).map(|r| r.map(Some)),
                 &mut found_host,
             )
             .await;
@@ -637,11 +771,11 @@ impl<'a> Executor<'a> {
         (outcome, used)
     }
 
-    /// Create a resource (`create` answers its ARN) without ever creating
-    /// it twice: after a failure that may have committed, or a name the
-    /// service says is taken, look for it (by name and stack tag) before
-    /// trying again. `found_host` receives the host of a connection found
-    /// that way.
+    /// Create a resource (`create` answers its ARN, if it has one) without
+    /// ever creating it twice: after a failure that may have committed, or
+    /// a name the service says is taken, look for it (by name and stack tag)
+    /// before trying again. `found_host` receives the host of a connection
+    /// found that way.
     async fn create_once<F, Fut>(
         &self,
         change: &Change,
@@ -651,7 +785,7 @@ impl<'a> Executor<'a> {
     ) -> Outcome
     where
         F: FnMut() -> Fut,
-        Fut: std::future::Future<Output = Result<String, Attempt>>,
+        Fut: std::future::Future<Output = Result<Option<String>, Attempt>>,
     {
         const ATTEMPTS: u32 = 6;
         // The last attempt whose answer was lost: it may have created it.
@@ -660,7 +794,7 @@ impl<'a> Executor<'a> {
             match api.channel.call(false, &mut create).await {
                 Ok(arn) => {
                     return Outcome::Done {
-                        arn: Some(arn),
+                        arn,
                         note: (attempt > 0).then_some(Note::AfterRetry),
                     };
                 }
@@ -668,13 +802,11 @@ impl<'a> Executor<'a> {
                     return Outcome::Failed(quota_message(change.kind, &message));
                 }
                 Err(Failure::Ambiguous(message)) => lost = Some(message),
-                // A connection name the service says is taken: by another
-                // run of this stack, by a lost attempt of this one, or by
-                // someone else.
+                // A name the service says is taken: by another run of this
+                // stack, by a lost attempt of this one, or by someone else.
                 Err(Failure::Rejected {
                     code: Some(code), ..
-                }) if change.kind == Kind::Connection && code == "ResourceUnavailableException" => {
-                }
+                }) if name_taken(change.kind, &code) => {}
                 Err(Failure::Interrupted { after }) => {
                     return match after.or(lost) {
                         None => Outcome::NotAttempted(not_started(signal_now())),
@@ -697,12 +829,13 @@ impl<'a> Executor<'a> {
                     });
                 }
             }
-            let looked = live::read(&self.target.account, self.concurrency).await;
+            let looked =
+                live::read(&self.target.account, self.concurrency, Depth::Configuration).await;
             match looked.map(|live| self.claim_existing(change, &live)) {
                 Ok(Ok(Some(existing))) => {
                     *found_host = existing.host_arn;
                     return Outcome::Done {
-                        arn: Some(existing.arn),
+                        arn: existing.arn,
                         note: Some(match lost {
                             Some(why) => Note::FoundAfterLostAnswer(why),
                             None => Note::CreatedByAnotherRun,
@@ -732,6 +865,189 @@ impl<'a> Executor<'a> {
             lost.as_deref()
                 .unwrap_or("the service kept saying the name is taken")
         ))
+    }
+
+    /// The ARN of the connection a link's state names: the one this apply
+    /// created or found for a connection of the file, else the one the plan
+    /// resolved.
+    async fn connection_of(&self, state: &crate::plan::State) -> Result<String, Outcome> {
+        let name = state.text(Field::Connection);
+        let settled = match name {
+            Some(name) => self.new_connections.lock().await.get(name).cloned(),
+            None => None,
+        };
+        match (settled, state.text(Field::ConnectionArn), name) {
+            (Some(arn), _, _) => Ok(arn),
+            (None, Some(arn), _) => Ok(arn.to_owned()),
+            (None, None, Some(name)) => Err(Outcome::NotAttempted(format!(
+                "its connection {name:?} was not created"
+            ))),
+            (None, None, None) => Err(Outcome::Failed(
+                "the plan names no connection for it".to_owned(),
+            )),
+        }
+    }
+
+    /// The id of the link a sync configuration's state names: the one this
+    /// apply created or found, else the one the plan resolved.
+    async fn link_of(&self, state: &crate::plan::State) -> Result<String, Outcome> {
+        let repository = state.text(Field::Repository).unwrap_or_default();
+        let settled = self.new_links.lock().await.get(repository).cloned();
+        match (settled, state.text(Field::RepositoryLinkId)) {
+            (Some(arn), _) => link_id_of(&arn)
+                .map(str::to_owned)
+                .ok_or_else(|| Outcome::Failed(format!("{arn} is not a repository link ARN"))),
+            (None, Some(id)) => Ok(id.to_owned()),
+            (None, None) => Err(Outcome::NotAttempted(format!(
+                "its repository link {repository:?} was not created"
+            ))),
+        }
+    }
+
+    async fn create_link(&self, change: &Change, taken: &Taken) -> Outcome {
+        let outcome = match self.before_create(change, taken) {
+            Err(outcome) => outcome,
+            Ok(Some(existing)) => Outcome::Done {
+                arn: existing.arn,
+                note: Some(Note::CreatedByAnotherRun),
+            },
+            Ok(None) => self.create_new_link(change).await,
+        };
+        if let Outcome::Done { arn: Some(arn), .. } = &outcome {
+            self.new_links
+                .lock()
+                .await
+                .insert(change.name.clone(), arn.clone());
+        }
+        outcome
+    }
+
+    async fn create_new_link(&self, change: &Change) -> Outcome {
+        let Some(after) = &change.after else {
+            return Outcome::Failed("the plan has no desired state for it".to_owned());
+        };
+        let connection_arn = match self.connection_of(after).await {
+            Ok(arn) => arn,
+            Err(outcome) => return outcome,
+        };
+        let Some((owner_id, repository_name)) = change.name.rsplit_once('/') else {
+            return Outcome::Failed(format!("{:?} is not owner/name", change.name));
+        };
+        let new = NewLink {
+            owner_id: owner_id.to_owned(),
+            repository_name: repository_name.to_owned(),
+            connection_arn,
+            encryption_key_arn: after.text(Field::EncryptionKeyArn).map(str::to_owned),
+            tags: after.tags.clone(),
+        };
+        let api = self.main();
+        self.create_once(
+            change,
+            api,
+            || {
+                api.service
+                    .create_repository_link(&new)
+                    .map(|r| r.map(Some))
+            },
+            &mut None,
+        )
+        .await
+    }
+
+    async fn update_link(&self, change: &Change) -> Outcome {
+        let (Some(arn), Some(after)) = (change.arn.clone(), change.after.as_ref()) else {
+            return Outcome::Failed("the plan has no ARN or desired state for it".to_owned());
+        };
+        let Some(id) = link_id_of(&arn) else {
+            return Outcome::Failed(format!("{arn} is not a repository link ARN"));
+        };
+        let connection_arn = match self.connection_of(after).await {
+            Ok(arn) => arn,
+            Err(outcome) => return outcome,
+        };
+        let key = after.text(Field::EncryptionKeyArn);
+        let api = self.api_of(&arn);
+        let result = api
+            .channel
+            .call(true, || {
+                api.service.update_repository_link(id, &connection_arn, key)
+            })
+            .await;
+        match result {
+            Ok(()) => Outcome::Done {
+                arn: Some(arn),
+                note: None,
+            },
+            Err(failure) => failed(failure),
+        }
+    }
+
+    /// What a sync configuration's state asks for, its link resolved.
+    async fn sync_settings(&self, change: &Change) -> Result<SyncSettings, Outcome> {
+        let Some(after) = &change.after else {
+            return Err(Outcome::Failed(
+                "the plan has no desired state for it".to_owned(),
+            ));
+        };
+        let text = |field| after.text(field).map(str::to_owned);
+        Ok(SyncSettings {
+            resource_name: change.name.clone(),
+            sync_type: text(Field::SyncType).unwrap_or_else(|| spec::CFN_STACK_SYNC.to_owned()),
+            link_id: self.link_of(after).await?,
+            branch: text(Field::Branch).unwrap_or_default(),
+            config_file: text(Field::ConfigFile).unwrap_or_default(),
+            role_arn: text(Field::RoleArn).unwrap_or_default(),
+            publish_deployment_status: text(Field::PublishDeploymentStatus),
+            trigger_resource_update_on: text(Field::TriggerResourceUpdateOn),
+            pull_request_comment: text(Field::PullRequestComment),
+        })
+    }
+
+    async fn create_sync(&self, change: &Change, taken: &Taken) -> Outcome {
+        match self.before_create(change, taken) {
+            Err(outcome) => outcome,
+            Ok(Some(_)) => Outcome::Done {
+                arn: None,
+                note: Some(Note::CreatedByAnotherRun),
+            },
+            Ok(None) => {
+                let settings = match self.sync_settings(change).await {
+                    Ok(settings) => settings,
+                    Err(outcome) => return outcome,
+                };
+                let api = self.main();
+                self.create_once(
+                    change,
+                    api,
+                    || {
+                        api.service
+                            .create_sync_configuration(&settings)
+                            .map(|r| r.map(|()| None))
+                    },
+                    &mut None,
+                )
+                .await
+            }
+        }
+    }
+
+    async fn update_sync(&self, change: &Change) -> Outcome {
+        let settings = match self.sync_settings(change).await {
+            Ok(settings) => settings,
+            Err(outcome) => return outcome,
+        };
+        let api = self.main();
+        let result = api
+            .channel
+            .call(true, || api.service.update_sync_configuration(&settings))
+            .await;
+        match result {
+            Ok(()) => Outcome::Done {
+                arn: None,
+                note: None,
+            },
+            Err(failure) => failed(failure),
+        }
     }
 
     async fn update_host(&self, change: &Change) -> Outcome {
@@ -809,7 +1125,8 @@ impl<'a> Executor<'a> {
 
 /// What a create found already there.
 struct Existing {
-    arn: String,
+    /// `None` for a sync configuration, which has none.
+    arn: Option<String>,
     /// A connection's host.
     host_arn: Option<String>,
 }
@@ -844,11 +1161,13 @@ fn interrupted(change: &Change, so_far: Option<&Outcome>, signal: Signal) -> Out
     if !matches!(so_far, Some(Outcome::Done { .. })) {
         return Outcome::NotAttempted(not_started(signal));
     }
-    let done = match change.action {
-        Action::Replace => format!(
-            "the old {} was deleted and the new one was not created",
-            change.kind
-        ),
+    let done = match (change.action, change.kind) {
+        (Action::Replace, kind) => {
+            format!("the old {kind} was deleted and the new one was not created")
+        }
+        (_, Kind::RepositoryLink) => {
+            "its connection and key were updated, its tags were not".to_owned()
+        }
         _ => "its endpoint and VPC configuration were updated, its tags were not".to_owned(),
     };
     Outcome::NotAttempted(format!(
@@ -857,12 +1176,24 @@ fn interrupted(change: &Change, so_far: Option<&Outcome>, signal: Signal) -> Out
     ))
 }
 
+/// Whether a create's error `code` says the name is already taken. Host
+/// names are not unique, so no answer means that for a host.
+fn name_taken(kind: Kind, code: &str) -> bool {
+    match kind {
+        Kind::Connection => code == "ResourceUnavailableException",
+        Kind::RepositoryLink | Kind::SyncConfiguration => code == "ResourceAlreadyExistsException",
+        Kind::Host => false,
+    }
+}
+
 fn quota_message(kind: Kind, aws_says: &str) -> String {
     let quota = match kind {
         Kind::Connection => {
             format!("at most {MAX_CONNECTIONS_PER_REGION} connections per account and Region")
         }
         Kind::Host => format!("at most {MAX_HOSTS_PER_ACCOUNT} hosts per account"),
+        Kind::RepositoryLink => "the repository links of the account and Region".to_owned(),
+        Kind::SyncConfiguration => "the sync configurations of the account and Region".to_owned(),
     };
     quota_reached(&quota, aws_says)
 }

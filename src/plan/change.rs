@@ -74,6 +74,21 @@ pub enum Field {
     HostArn,
     ProviderEndpoint,
     Vpc,
+    /// A repository link's connection, by name, when it is a connection of
+    /// the file.
+    Connection,
+    ConnectionArn,
+    EncryptionKeyArn,
+    /// A sync configuration's repository link, by `owner/name`.
+    Repository,
+    RepositoryLinkId,
+    SyncType,
+    Branch,
+    ConfigFile,
+    RoleArn,
+    PublishDeploymentStatus,
+    TriggerResourceUpdateOn,
+    PullRequestComment,
     Tags,
 }
 
@@ -85,6 +100,18 @@ impl Field {
             Field::HostArn => "host_arn",
             Field::ProviderEndpoint => "provider_endpoint",
             Field::Vpc => "vpc",
+            Field::Connection => "connection",
+            Field::ConnectionArn => "connection_arn",
+            Field::EncryptionKeyArn => "encryption_key_arn",
+            Field::Repository => "repository",
+            Field::RepositoryLinkId => "repository_link_id",
+            Field::SyncType => "sync_type",
+            Field::Branch => "branch",
+            Field::ConfigFile => "config_file",
+            Field::RoleArn => "role_arn",
+            Field::PublishDeploymentStatus => "publish_deployment_status",
+            Field::TriggerResourceUpdateOn => "trigger_resource_update_on",
+            Field::PullRequestComment => "pull_request_comment",
             Field::Tags => "tags",
         }
     }

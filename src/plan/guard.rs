@@ -24,8 +24,17 @@ pub enum Guard {
     TooMuchChange,
     /// A host to delete or replace is used by connections that stay.
     HostInUse,
+    /// A connection to delete is used by repository links that stay.
+    ConnectionInUse,
+    /// A repository link to delete or replace is used by sync
+    /// configurations that stay.
+    LinkInUse,
     /// `host_arn:` names a host the account does not have.
     HostNotFound,
+    /// `connection_arn:` names a connection the account does not have.
+    ConnectionNotFound,
+    /// Several live links to the repository, none clearly the file's.
+    AmbiguousLink,
     /// Someone else created the name between plan and apply.
     Collision,
 }
@@ -113,42 +122,78 @@ impl Refusal {
         )
     }
 
+    /// `arn` is `None` for a sync configuration, which has none.
     pub fn replace_not_allowed(
         target: &str,
         kind: Kind,
         name: &str,
-        arn: &str,
+        arn: Option<&str>,
         fields: &[Field],
     ) -> Refusal {
         let fields: Vec<&str> = fields.iter().map(|f| f.as_str()).collect();
         let fields = fields.join(", ");
+        let which = arn.map(|a| format!(" ({a})")).unwrap_or_default();
         Refusal::about(
             Guard::ReplaceNotAllowed,
             target,
             kind,
             name,
-            vec![arn.to_owned()],
+            arn.map(str::to_owned).into_iter().collect(),
         )
         .says(
             format!(
-                "{kind} {name:?} ({arn}) must be replaced because {fields} cannot change in place"
+                "{kind} {name:?}{which} must be replaced because {fields} cannot change in place"
             ),
-            if kind == Kind::Connection {
-                "replacing a connection gives it a new ARN that starts PENDING: every pipeline \
-                 using it breaks until someone completes the handshake in the console. If that \
-                 is intended, run again with --allow-replace; otherwise restore the old value"
-                    .to_owned()
-            } else {
-                "replacing a host deletes it and creates a new one (with a new ARN) that must be \
-                 set up again in the console. If that is intended, run again with \
-                 --allow-replace; otherwise restore the old value"
-                    .to_owned()
-            },
+            match kind {
+                Kind::Connection => {
+                    "replacing a connection gives it a new ARN that starts PENDING: every pipeline \
+                     using it breaks until someone completes the handshake in the console. If that \
+                     is intended, run again with --allow-replace; otherwise restore the old value"
+                }
+                Kind::Host => {
+                    "replacing a host deletes it and creates a new one (with a new ARN) that must be \
+                     set up again in the console. If that is intended, run again with \
+                     --allow-replace; otherwise restore the old value"
+                }
+                Kind::RepositoryLink => {
+                    "a link's connection can change in place only to one of the same provider \
+                     type: replacing the link deletes it (its sync configurations first) and \
+                     creates it again, so syncs stop until it is back. If that is intended, run \
+                     again with --allow-replace; otherwise point it at a connection of its \
+                     provider"
+                }
+                Kind::SyncConfiguration => {
+                    "its repository link is replaced, and AWS refuses to delete a link that sync \
+                     configurations use: it is deleted before the link and created again after. \
+                     If that is intended, run again with --allow-replace"
+                }
+            }
+            .to_owned(),
         )
     }
 
-    pub fn protected(target: &str, kind: Kind, name: &str, arn: &str, action: &str) -> Refusal {
-        Refusal::about(Guard::Protected, target, kind, name, vec![arn.to_owned()]).says(
+    /// `arn` is `None` for a sync configuration, which is protected through
+    /// its repository link.
+    pub fn protected(
+        target: &str,
+        kind: Kind,
+        name: &str,
+        arn: Option<&str>,
+        action: &str,
+    ) -> Refusal {
+        let arns = arn.map(str::to_owned).into_iter().collect();
+        let Some(arn) = arn else {
+            return Refusal::about(Guard::Protected, target, kind, name, arns).says(
+                format!(
+                    "{kind} {name:?} would be {action}, but its repository link is protected \
+                     ({PROTECT_TAG}=true), and so are its sync configurations"
+                ),
+                "if it really must go, first apply the file with `protect: false` on its \
+                 repository link, then make this change"
+                    .to_owned(),
+            );
+        };
+        Refusal::about(Guard::Protected, target, kind, name, arns).says(
             format!(
                 "{kind} {name:?} ({arn}) is protected ({PROTECT_TAG}=true) and would be {action}"
             ),
@@ -192,9 +237,45 @@ impl Refusal {
         users: &[(String, String)],
         action: &str,
     ) -> Refusal {
+        let list = users
+            .iter()
+            .map(|(n, a)| {
+                if a.is_empty() {
+                    format!("{n:?}")
+                } else {
+                    format!("{n} ({a})")
+                }
+            })
+            .collect::<Vec<_>>()
+            .join(", ");
         match kind {
             Kind::Host => Refusal::host_in_use(target, name, arn, users, action),
-            Kind::Connection => unreachable!("nothing uses a connection by ARN yet"),
+            Kind::Connection => {
+                let mut arns = vec![arn.to_owned()];
+                arns.extend(users.iter().map(|(_, a)| a.clone()));
+                Refusal::about(Guard::ConnectionInUse, target, kind, name, arns).says(
+                    format!(
+                        "connection {name:?} ({arn}) would be {action}, but repository links \
+                         that stay still use it: {list}"
+                    ),
+                    "a connection that repository links use cannot be deleted: point those \
+                     links at another connection (`connection:` in this file, or in the file of \
+                     the stack that owns them) or remove them, or keep the connection"
+                        .to_owned(),
+                )
+            }
+            Kind::RepositoryLink => {
+                Refusal::about(Guard::LinkInUse, target, kind, name, vec![arn.to_owned()]).says(
+                    format!(
+                        "repository link {name:?} ({arn}) would be {action}, but sync \
+                         configurations that stay still use it: {list}"
+                    ),
+                    "AWS refuses to delete a link that sync configurations use: move them to \
+                     another repository link or remove them from the file, or keep the link"
+                        .to_owned(),
+                )
+            }
+            Kind::SyncConfiguration => unreachable!("nothing uses a sync configuration"),
         }
     }
 
@@ -210,7 +291,27 @@ impl Refusal {
     ) -> Refusal {
         match kind {
             Kind::Host => Refusal::host_gets_new_connections(target, name, arn, newcomers, action),
-            Kind::Connection => unreachable!("nothing uses a connection by ARN yet"),
+            Kind::Connection => Refusal::about(
+                Guard::ConnectionInUse,
+                target,
+                kind,
+                name,
+                vec![arn.to_owned()],
+            )
+            .says(
+                format!(
+                    "connection {name:?} ({arn}) would be {action}, but this plan creates \
+                     repository links on it through connection_arn: {}",
+                    newcomers.join(", ")
+                ),
+                "a link cannot be made through a connection that is going away: keep the \
+                 connection in the file and name it with `connection: <name>`, or point the \
+                 links at another connection"
+                    .to_owned(),
+            ),
+            Kind::RepositoryLink | Kind::SyncConfiguration => {
+                unreachable!("nothing names a link or sync configuration by ARN")
+            }
         }
     }
 
@@ -281,6 +382,97 @@ impl Refusal {
             "check the ARN (account, Region and suffix), or manage the host in this file and \
              use `host: <name>` instead"
                 .to_owned(),
+        )
+    }
+
+    pub fn connection_not_found(target: &str, link: &str, connection_arn: &str) -> Refusal {
+        Refusal::about(
+            Guard::ConnectionNotFound,
+            target,
+            Kind::RepositoryLink,
+            link,
+            vec![connection_arn.to_owned()],
+        )
+        .says(
+            format!(
+                "repository link {link:?} uses connection_arn {connection_arn}, which this account \
+                 and Region do not have"
+            ),
+            "check the ARN (account, Region and id), or manage the connection in this file and \
+             use `connection: <name>` instead"
+                .to_owned(),
+        )
+    }
+
+    pub fn ambiguous_link(target: &str, name: &str, arns: Vec<String>) -> Refusal {
+        let list = arns.join(", ");
+        Refusal::about(
+            Guard::AmbiguousLink,
+            target,
+            Kind::RepositoryLink,
+            name,
+            arns,
+        )
+        .says(
+            format!("several repository links in the account are to {name:?}: {list}"),
+            "they go through connections of different providers, and the file's connection \
+             does not say which it means (its provider is not known yet): apply its \
+             connection first, or delete the link that is not the file's"
+                .to_owned(),
+        )
+    }
+
+    /// A sync configuration the file wants, on a link no stack owns.
+    pub fn sync_on_unmanaged_link(
+        target: &str,
+        name: &str,
+        repository: &str,
+        link_arn: &str,
+    ) -> Refusal {
+        Refusal::about(
+            Guard::UnmanagedName,
+            target,
+            Kind::SyncConfiguration,
+            name,
+            vec![link_arn.to_owned()],
+        )
+        .says(
+            format!(
+                "sync configuration {name:?} already exists, on repository link {repository:?} \
+                 ({link_arn}), which no stack manages"
+            ),
+            format!(
+                "to take it over, add the link {repository:?} to this file with `adopt: true` \
+                 (its sync configurations come with it); otherwise leave it to whoever made it"
+            ),
+        )
+    }
+
+    /// A sync configuration the file wants, on another stack's link.
+    pub fn sync_on_foreign_link(
+        target: &str,
+        name: &str,
+        repository: &str,
+        link_arn: &str,
+        owner: &str,
+    ) -> Refusal {
+        Refusal::about(
+            Guard::ForeignOwner,
+            target,
+            Kind::SyncConfiguration,
+            name,
+            vec![link_arn.to_owned()],
+        )
+        .says(
+            format!(
+                "sync configuration {name:?} belongs to stack {owner:?}: it is on their \
+                 repository link {repository:?} ({link_arn})"
+            ),
+            format!(
+                "a stack's resource_name is unique in the account: remove it from stack \
+                 {owner:?}'s file and apply that first; this tool never touches another stack's \
+                 resources"
+            ),
         )
     }
 

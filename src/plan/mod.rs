@@ -19,6 +19,7 @@ pub use change::{
     certificate_fingerprint,
 };
 pub use guard::{Guard, Refusal};
+pub(crate) use planner::link_id_of;
 pub use planner::{Options, kept_copy, plan_target};
 
 /// The JSON format's version; bumped on any incompatible change. Version 2:

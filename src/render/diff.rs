@@ -136,14 +136,23 @@ pub(super) fn field_diff(change: &Change) -> FieldDiff {
 }
 
 /// Whether a change to `field` is one of the change's `replace_fields`. A
-/// connection's host is shown both by name and by ARN, and either in
-/// `replace_fields` means the pair.
+/// connection's host, a link's connection and a sync configuration's link
+/// show both by name and by identifier, and either in `replace_fields`
+/// means the pair.
 fn forces_replacement(change: &Change, field: Field) -> bool {
-    let host = |f: Field| matches!(f, Field::Host | Field::HostArn);
-    change
-        .replace_fields
-        .iter()
-        .any(|f| *f == field || (host(*f) && host(field)))
+    change.replace_fields.iter().any(|f| {
+        *f == field || (by_name_and_id(*f).is_some() && by_name_and_id(*f) == by_name_and_id(field))
+    })
+}
+
+/// The pair a field belongs to, if it is one of a reference's two fields.
+fn by_name_and_id(field: Field) -> Option<u8> {
+    match field {
+        Field::Host | Field::HostArn => Some(0),
+        Field::Connection | Field::ConnectionArn => Some(1),
+        Field::Repository | Field::RepositoryLinkId => Some(2),
+        _ => None,
+    }
 }
 
 /// A state as ordered `key = value` fields. `status` is left out: it is
@@ -176,14 +185,16 @@ fn fields(state: &State) -> Vec<Entry> {
             }
         }
     }
-    // A host of the file not created yet: its ARN is known after apply.
-    if state.text(Field::Host).is_some() && state.text(Field::HostArn).is_none() {
-        push(
-            Field::HostArn,
-            0,
-            Field::HostArn.as_str(),
-            KNOWN_AFTER_APPLY.to_owned(),
-        );
+    // A host (connection, link) of the file not created yet: its ARN (id)
+    // is known after apply.
+    for (by_name, by_id) in [
+        (Field::Host, Field::HostArn),
+        (Field::Connection, Field::ConnectionArn),
+        (Field::Repository, Field::RepositoryLinkId),
+    ] {
+        if state.text(by_name).is_some() && state.text(by_id).is_none() {
+            push(by_id, 0, by_id.as_str(), KNOWN_AFTER_APPLY.to_owned());
+        }
     }
     for (k, v) in &state.tags {
         push(Field::Tags, 0, &tag_key(k), quote(v));

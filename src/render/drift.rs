@@ -93,7 +93,48 @@ pub(crate) fn detail(finding: &Finding) -> String {
 
 /// `status PENDING: waiting for someone to …`, with AWS's message if any.
 fn status_words(status: &Status) -> String {
-    let what = match (status.kind, status.status.as_str()) {
+    match status {
+        Status::Own {
+            kind,
+            status,
+            message,
+        } => {
+            let mut text = format!("status {status}: {}", own_status_words(*kind, status));
+            if let Some(message) = message {
+                text.push_str(&format!(" ({message})"));
+            }
+            text
+        }
+        Status::Connection { name, arn, status } => {
+            let connection = match name {
+                Some(name) => format!("its connection {name:?} ({arn})"),
+                None => format!("its connection {arn}"),
+            };
+            match status.as_deref() {
+                None => format!("{connection} is gone: syncs through this link cannot run"),
+                Some("PENDING") => format!(
+                    "{connection} is PENDING: syncs through this link wait until someone \
+                     completes its handshake in the console"
+                ),
+                Some(other) => {
+                    format!("{connection} is {other}: syncs through this link cannot run")
+                }
+            }
+        }
+        Status::Blocked { reasons } => format!(
+            "sync blocked (open blocker{}: {})",
+            if reasons.len() == 1 { "" } else { "s" },
+            reasons.join("; ")
+        ),
+        Status::LatestSync { status, event } => match event {
+            Some(event) => format!("latest sync {status}: {event}"),
+            None => format!("latest sync {status}"),
+        },
+    }
+}
+
+fn own_status_words(kind: Kind, status: &str) -> &'static str {
+    match (kind, status) {
         (Kind::Connection, "ERROR") => "the connection is in error",
         (Kind::Host, "VPC_CONFIG_FAILED_INITIALIZATION") => {
             "AWS could not set up its VPC configuration"
@@ -113,12 +154,7 @@ fn status_words(status: &Status) -> String {
             "AWS is removing its VPC configuration (the host is being deleted)"
         }
         _ => "as AWS reports it",
-    };
-    let mut text = format!("status {}: {what}", status.status);
-    if let Some(message) = &status.message {
-        text.push_str(&format!(" ({message})"));
     }
-    text
 }
 
 fn headline(report: &Report) -> String {

@@ -83,12 +83,18 @@ fn cannot_change(change: &Change) -> String {
                 show(before.text(*other)),
                 show(after.text(*other))
             )),
-            (Kind::Connection, other) => why.push(format!(
-                "{} {} → {}",
-                other.as_str(),
-                show(before.text(*other)),
-                show(after.text(*other))
+            (Kind::SyncConfiguration, Field::Repository) => why.push(format!(
+                "its repository link {} is replaced by this plan",
+                show(after.text(Field::Repository))
             )),
+            (Kind::Connection | Kind::RepositoryLink | Kind::SyncConfiguration, other) => {
+                why.push(format!(
+                    "{} {} → {}",
+                    other.as_str(),
+                    show(before.text(*other)),
+                    show(after.text(*other))
+                ))
+            }
         }
     }
     match change.kind {
@@ -96,7 +102,11 @@ fn cannot_change(change: &Change) -> String {
             "a connection's provider and host cannot change in place: {}",
             why.join("; ")
         ),
-        Kind::Host => why.join("; "),
+        Kind::RepositoryLink => format!(
+            "a link's connection can change in place only to one of the same provider: {}",
+            why.join("; ")
+        ),
+        Kind::Host | Kind::SyncConfiguration => why.join("; "),
     }
 }
 
@@ -137,6 +147,14 @@ pub(crate) fn differences(change: &Change) -> Vec<String> {
         .replace_fields
         .iter()
         .any(|f| matches!(f, Field::Host | Field::HostArn));
+    let connection_moves = before.text(Field::ConnectionArn).is_some()
+        && match (
+            after.text(Field::ConnectionArn),
+            before.text(Field::ConnectionArn),
+        ) {
+            (Some(new), Some(old)) => !crate::resource::arn::same(new, old),
+            _ => true,
+        };
     let mut fields: Vec<Field> = before
         .fields
         .keys()
@@ -155,6 +173,34 @@ pub(crate) fn differences(change: &Change) -> Vec<String> {
                 show(after.text(Field::Host).or(after.text(Field::HostArn)))
             )),
             Field::Host | Field::HostArn => {}
+            // A link's connection, likewise.
+            Field::Connection if connection_moves => out.push(format!(
+                "connection {} → {}",
+                show(
+                    before
+                        .text(Field::Connection)
+                        .or(before.text(Field::ConnectionArn))
+                ),
+                show(
+                    after
+                        .text(Field::Connection)
+                        .or(after.text(Field::ConnectionArn))
+                )
+            )),
+            Field::ConnectionArn
+                if connection_moves
+                    && before.text(Field::Connection).is_none()
+                    && after.text(Field::Connection).is_none() =>
+            {
+                out.push(format!(
+                    "connection {} → {}",
+                    show(before.text(Field::ConnectionArn)),
+                    show(after.text(Field::ConnectionArn))
+                ))
+            }
+            Field::Connection | Field::ConnectionArn => {}
+            // A sync configuration's link shows by repository.
+            Field::RepositoryLinkId => {}
             Field::Vpc if old != new => out.push("VPC configuration differs".to_owned()),
             _ if old != new && new.is_some() => out.push(format!(
                 "{} {} → {}",

@@ -18,7 +18,7 @@ use futures_util::future::BoxFuture;
 
 use crate::account::Identity;
 use crate::call::{Channel, Failure};
-use crate::live::{LiveConnection, LiveHost};
+use crate::live::{LiveConnection, LiveHost, LiveLink, LiveSync, SyncStatus};
 use crate::resource::{Api, Tags};
 use crate::spec::Vpc;
 
@@ -69,6 +69,31 @@ pub(crate) struct NewHost {
     pub(crate) tags: Tags,
 }
 
+/// A repository link to create.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct NewLink {
+    pub(crate) owner_id: String,
+    pub(crate) repository_name: String,
+    pub(crate) connection_arn: String,
+    pub(crate) encryption_key_arn: Option<String>,
+    pub(crate) tags: Tags,
+}
+
+/// A sync configuration to create, or to update (every member is sent;
+/// the options left `None` are left out, so AWS keeps or defaults them).
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct SyncSettings {
+    pub(crate) resource_name: String,
+    pub(crate) sync_type: String,
+    pub(crate) link_id: String,
+    pub(crate) branch: String,
+    pub(crate) config_file: String,
+    pub(crate) role_arn: String,
+    pub(crate) publish_deployment_status: Option<String>,
+    pub(crate) trigger_resource_update_on: Option<String>,
+    pub(crate) pull_request_comment: Option<String>,
+}
+
 /// The operations the tool calls. Lists leave tags empty: they are read
 /// with [`Service::list_tags`].
 pub(crate) trait Service: Send + Sync + Debug {
@@ -89,6 +114,38 @@ pub(crate) trait Service: Send + Sync + Debug {
     ) -> Call<'a, ()>;
     fn delete_connection<'a>(&'a self, arn: &'a str) -> Call<'a, ()>;
     fn delete_host<'a>(&'a self, arn: &'a str) -> Call<'a, ()>;
+    fn list_repository_links(&self, next: Option<String>) -> Call<'_, Page<LiveLink>>;
+    /// The new link's ARN.
+    fn create_repository_link<'a>(&'a self, new: &'a NewLink) -> Call<'a, String>;
+    /// Point a link at a connection (of the same provider type) and key;
+    /// `None` leaves the key as it is.
+    fn update_repository_link<'a>(
+        &'a self,
+        id: &'a str,
+        connection_arn: &'a str,
+        encryption_key_arn: Option<&'a str>,
+    ) -> Call<'a, ()>;
+    fn delete_repository_link<'a>(&'a self, id: &'a str) -> Call<'a, ()>;
+    /// The sync configurations of one link (their link's ARN, repository and
+    /// tags left empty for the reader to fill in).
+    fn list_sync_configurations<'a>(
+        &'a self,
+        link_id: &'a str,
+        next: Option<String>,
+    ) -> Call<'a, Page<LiveSync>>;
+    fn create_sync_configuration<'a>(&'a self, sync: &'a SyncSettings) -> Call<'a, ()>;
+    fn update_sync_configuration<'a>(&'a self, sync: &'a SyncSettings) -> Call<'a, ()>;
+    fn delete_sync_configuration<'a>(
+        &'a self,
+        resource_name: &'a str,
+        sync_type: &'a str,
+    ) -> Call<'a, ()>;
+    /// The latest sync and the open blockers of a sync configuration.
+    fn sync_status<'a>(
+        &'a self,
+        resource_name: &'a str,
+        sync_type: &'a str,
+    ) -> Call<'a, SyncStatus>;
     fn tag<'a>(&'a self, arn: &'a str, tags: &'a Tags) -> Call<'a, ()>;
     fn untag<'a>(&'a self, arn: &'a str, keys: &'a [String]) -> Call<'a, ()>;
     /// Who the credentials are (STS GetCallerIdentity).

@@ -66,6 +66,14 @@ pub struct File {
     /// Connections to source providers, directly or through a host.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub connections: Vec<FileConnection>,
+    /// Repositories linked into AWS through a connection (for CloudFormation
+    /// Git sync).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub repository_links: Vec<FileRepositoryLink>,
+    /// CloudFormation stacks kept in sync with a file on a branch of a
+    /// linked repository.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub sync_configurations: Vec<FileSyncConfiguration>,
     /// Limits on how much one plan may destroy before it needs `--force`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub safety: Option<FileSafety>,
@@ -177,6 +185,110 @@ pub struct FileConnection {
     /// refusing.
     #[serde(default, skip_serializing_if = "is_false", deserialize_with = "flag")]
     pub adopt: bool,
+}
+
+/// A repository linked into AWS through a connection: to a connection of
+/// this file (`connection`) or one managed elsewhere (`connection_arn`);
+/// exactly one.
+#[derive(Debug, Clone, PartialEq, Default, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(extend("oneOf" = [
+    {"required": ["connection"]},
+    {"required": ["connection_arn"]}
+]))]
+pub struct FileRepositoryLink {
+    /// `owner/name`: the owner (user, organisation or group; GitLab groups
+    /// may hold `/`) and the repository name, split at the last `/`. The
+    /// link's identity: a different repository is a different link.
+    #[schemars(regex(pattern = r"^.+/[^/]+$"))]
+    pub repository: Located<String>,
+    /// The name of a connection of this file.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(min = 1, max = 32))]
+    pub connection: Option<Located<String>>,
+    /// The ARN of a connection managed elsewhere.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(
+        length(max = 256),
+        regex(
+            pattern = r"^arn:aws(-[\w]+)*:(codestar-connections|codeconnections):[a-z0-9\-]+:[0-9]{12}:connection/[\w\-]+$"
+        )
+    )]
+    pub connection_arn: Option<Located<String>>,
+    /// The KMS key that encrypts the link's data (an ARN); AWS's own key
+    /// when left out.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(
+        length(min = 1, max = 1024),
+        regex(pattern = r"^arn:aws(-[\w]+)*:kms:[a-z\-0-9]+:\d{12}:key/[a-zA-Z0-9\-]+$")
+    )]
+    pub encryption_key_arn: Option<Located<String>>,
+    /// This link's own tags (merged over `default_tags`).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    #[schemars(with = "BTreeMap<String, String>")]
+    pub tags: FileTags,
+    /// `true`: apply never deletes or replaces this link (nor its sync
+    /// configurations), even once it is removed from the file. `false`
+    /// removes that protection.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "some_flag"
+    )]
+    pub protect: Option<bool>,
+    /// Take over an existing, unowned link to this repository (and its sync
+    /// configurations) instead of refusing.
+    #[serde(default, skip_serializing_if = "is_false", deserialize_with = "flag")]
+    pub adopt: bool,
+}
+
+/// A CloudFormation stack kept in sync with a file on a branch of a linked
+/// repository (CloudFormation Git sync). It has no tags of its own: it
+/// belongs to the stack that owns its repository link.
+#[derive(Debug, Clone, PartialEq, Default, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FileSyncConfiguration {
+    /// The CloudFormation stack's name: 1-100 letters, digits, `_` and `-`,
+    /// starting with a letter or digit. With `sync_type`, the
+    /// configuration's identity.
+    #[schemars(
+        length(min = 1, max = 100),
+        regex(pattern = r"^[0-9A-Za-z]+[0-9A-Za-z_\-]*$")
+    )]
+    pub resource_name: Located<String>,
+    /// `CFN_STACK_SYNC`, the only type there is (and the default).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(extend("enum" = ["CFN_STACK_SYNC"]))]
+    pub sync_type: Option<Located<String>>,
+    /// `owner/name` of a repository link of this file.
+    pub repository: Located<String>,
+    /// The branch to sync from, 1-255 characters.
+    #[schemars(length(min = 1, max = 255))]
+    pub branch: Located<String>,
+    /// The deployment file's path in the repository.
+    #[schemars(length(min = 1))]
+    pub config_file: Located<String>,
+    /// The IAM role CloudFormation Git sync assumes.
+    #[schemars(
+        length(min = 1, max = 1024),
+        regex(pattern = r"^arn:aws(-[\w]+)*:iam::\d{12}:role/[a-zA-Z_0-9+=,.@\-_/]+$")
+    )]
+    pub role_arn: Located<String>,
+    /// Whether to publish the deployment status to the repository; AWS's
+    /// default, whatever the account has, when left out.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(extend("enum" = ["ENABLED", "DISABLED"]))]
+    pub publish_deployment_status: Option<Located<String>>,
+    /// Update the stack on any change to the branch, or only on a change to
+    /// its files; AWS's default when left out.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(extend("enum" = ["ANY_CHANGE", "FILE_CHANGE"]))]
+    pub trigger_resource_update_on: Option<Located<String>>,
+    /// Comment on pull requests; only through the CodeConnections API, so
+    /// the file needs `api: codeconnections`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(extend("enum" = ["ENABLED", "DISABLED"]))]
+    pub pull_request_comment: Option<Located<String>>,
 }
 
 /// How much one plan may destroy before it needs `--force`.

@@ -18,12 +18,12 @@ use std::path::PathBuf;
 
 use serde::Serialize;
 
-use crate::resource::{Api, ProviderType, Tags};
+use crate::resource::{Api, Kind, ProviderType, Tags};
 
 pub use diagnostic::{Diagnostic, Diagnostics};
 pub use file::{
-    DEFAULT_SCHEMA_REF, File, FileConnection, FileHost, FileSafety, FileTags, FileVpc, to_yaml,
-    to_yaml_with_schema,
+    DEFAULT_SCHEMA_REF, File, FileConnection, FileHost, FileRepositoryLink, FileSafety,
+    FileSyncConfiguration, FileTags, FileVpc, to_yaml, to_yaml_with_schema,
 };
 pub use load::{MAX_FILE_BYTES, json_schema_string, load};
 pub use located::{Located, Pos};
@@ -44,15 +44,22 @@ pub struct Target {
     pub profile: Option<String>,
     pub hosts: Vec<Host>,
     pub connections: Vec<Connection>,
+    pub repository_links: Vec<RepositoryLink>,
+    pub sync_configurations: Vec<SyncConfiguration>,
     pub safety: Safety,
 }
 
 impl Target {
     /// Whether the file names a resource of this kind and name.
-    pub fn names(&self, kind: crate::resource::Kind, name: &str) -> bool {
+    pub fn names(&self, kind: Kind, name: &str) -> bool {
         match kind {
-            crate::resource::Kind::Connection => self.connections.iter().any(|c| c.name == name),
-            crate::resource::Kind::Host => self.hosts.iter().any(|h| h.name == name),
+            Kind::Connection => self.connections.iter().any(|c| c.name == name),
+            Kind::Host => self.hosts.iter().any(|h| h.name == name),
+            Kind::RepositoryLink => self.repository_links.iter().any(|l| l.name() == name),
+            Kind::SyncConfiguration => self
+                .sync_configurations
+                .iter()
+                .any(|s| s.resource_name == name),
         }
     }
 }
@@ -102,6 +109,62 @@ pub enum ConnectionSource {
     Host(String),
     /// `host_arn:` a host managed elsewhere.
     HostArn(String),
+}
+
+/// A repository link as the file wants it; `tags` as for [`Host`].
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RepositoryLink {
+    /// The owner: a user, organisation or group (GitLab groups may hold `/`).
+    pub owner_id: String,
+    pub repository_name: String,
+    pub connection: LinkConnection,
+    pub encryption_key_arn: Option<String>,
+    pub tags: Tags,
+    pub protect: Option<bool>,
+    pub adopt: bool,
+}
+
+impl RepositoryLink {
+    /// `owner/name`, as plans and reports name the link.
+    pub fn name(&self) -> String {
+        link_name(&self.owner_id, &self.repository_name)
+    }
+}
+
+/// How plans and reports name a repository link: `owner/name`.
+pub fn link_name(owner_id: &str, repository_name: &str) -> String {
+    format!("{owner_id}/{repository_name}")
+}
+
+/// The connection a link goes through: exactly one of the file's two
+/// spellings.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LinkConnection {
+    /// `connection:` the name of a connection in the same file.
+    Name(String),
+    /// `connection_arn:` a connection managed elsewhere.
+    Arn(String),
+}
+
+/// The only sync type the service has.
+pub const CFN_STACK_SYNC: &str = "CFN_STACK_SYNC";
+
+/// A sync configuration as the file wants it. The options left out of the
+/// file (`None`) keep whatever the account has.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SyncConfiguration {
+    /// The CloudFormation stack; with `sync_type`, the identity.
+    pub resource_name: String,
+    pub sync_type: String,
+    /// `owner/name` of a repository link of the file.
+    pub repository: String,
+    pub branch: String,
+    pub config_file: String,
+    pub role_arn: String,
+    pub publish_deployment_status: Option<String>,
+    pub trigger_resource_update_on: Option<String>,
+    pub pull_request_comment: Option<String>,
 }
 
 /// Limits on how much one plan may destroy before it needs `--force`.

@@ -16,18 +16,6 @@ const KEY: &str = "arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56e
 /// A well-formed link id no link has.
 const NO_LINK: &str = "00000000-0000-4000-8000-000000000000";
 
-/// `POST /_emulator/<route>` with `body`; the answer must be a 200.
-fn admin(sandbox: &Sandbox, route: &str, body: Value) -> Value {
-    let response = sandbox.http(
-        "POST",
-        &format!("/_emulator/{route}"),
-        &[],
-        &body.to_string(),
-    );
-    assert_eq!(response.status, 200, "{route}: {}", response.body);
-    response.json()
-}
-
 /// A raw AWS JSON 1.0 call of `operation` to `api` (`codestar-connections`
 /// or `codeconnections`), signed for it, in [`REGION`].
 fn raw_json(sandbox: &Sandbox, api: &str, operation: &str, body: &Value) -> Raw {
@@ -340,14 +328,10 @@ macro_rules! links_conformance {
                 never.as_service_error().is_some_and(|e| e.is_resource_not_found_exception()),
                 "{never:?}"
             );
-            let started = admin(
-                &sandbox,
-                "sync-event",
+            let started = sandbox.admin("sync-event",
                 json!({"resource_name": "app-prod", "status": "IN_PROGRESS", "sha": "0123abcd"}),
             );
-            let ended = admin(
-                &sandbox,
-                "sync-event",
+            let ended = sandbox.admin("sync-event",
                 json!({"resource_name": "app-prod", "status": "SUCCEEDED", "message": "Stack updated"}),
             );
             let status = resource_status().await.expect("synced");
@@ -396,9 +380,7 @@ macro_rules! links_conformance {
             );
 
             // A blocker is active until UpdateSyncBlocker resolves it.
-            let opened = admin(
-                &sandbox,
-                "sync-blocker",
+            let opened = sandbox.admin("sync-blocker",
                 json!({"resource_name": "app-prod", "reason": "Stack is in UPDATE_ROLLBACK_FAILED"}),
             );
             let blocker_id = opened["id"].as_str().expect("an id").to_owned();
@@ -695,14 +677,11 @@ async fn timestamps_are_epoch_seconds_numbers_on_the_json_wire() {
                 "Branch": "main", "ConfigFile": "deploy.yaml", "RoleArn": ROLE}),
     );
     assert_eq!(create.status, 200, "{}", create.body);
-    let recorded = admin(
-        &sandbox,
+    let recorded = sandbox.admin(
         "sync-event",
         json!({"resource_name": "app-prod", "status": "FAILED", "message": "Template error"}),
     );
-    let opened = admin(
-        &sandbox,
-        "sync-blocker",
+    let opened = sandbox.admin("sync-blocker",
         json!({"resource_name": "app-prod", "reason": "failed", "contexts": {"StackName": "app-prod"}}),
     );
     for api in ["codestar-connections", "codeconnections"] {
@@ -792,13 +771,11 @@ async fn links_sync_configurations_and_their_history_persist_and_reset_forgets_t
         .send()
         .await
         .expect("create");
-    let recorded = admin(
-        &sandbox,
+    let recorded = sandbox.admin(
         "sync-event",
         json!({"resource_name": "app-prod", "status": "SUCCEEDED"}),
     );
-    let opened = admin(
-        &sandbox,
+    let opened = sandbox.admin(
         "sync-blocker",
         json!({"resource_name": "app-prod", "reason": "r"}),
     );

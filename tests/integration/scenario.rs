@@ -54,6 +54,34 @@ pub(crate) struct Connection {
     pub tags: Tags,
 }
 
+/// A repository link through a connection (by name: of the file, or of the
+/// seed).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Link {
+    /// `owner/name`.
+    pub repository: String,
+    pub connection: String,
+    pub tags: Tags,
+}
+
+/// A sync configuration on a link (by repository: of the file, or of the
+/// seed).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Sync {
+    pub resource_name: String,
+    pub repository: String,
+    pub branch: String,
+}
+
+/// The role every proof's sync configurations name.
+pub(crate) const SYNC_ROLE: &str = "arn:aws:iam::123456789012:role/cfn-git-sync";
+
+impl Sync {
+    pub(crate) fn config_file(&self) -> String {
+        format!("deploy/{}.yaml", self.resource_name)
+    }
+}
+
 /// The flags a file entry carries besides the resource itself.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub(crate) struct Flags {
@@ -66,6 +94,8 @@ pub(crate) struct Flags {
 pub(crate) struct Desired {
     pub hosts: Vec<(Host, Flags)>,
     pub connections: Vec<(Connection, Flags)>,
+    pub links: Vec<(Link, Flags)>,
+    pub syncs: Vec<Sync>,
 }
 
 impl Desired {
@@ -74,6 +104,8 @@ impl Desired {
         match kind {
             Kind::Host => self.hosts.iter().any(|(h, _)| h.name == name),
             Kind::Connection => self.connections.iter().any(|(c, _)| c.name == name),
+            Kind::RepositoryLink => self.links.iter().any(|(l, _)| l.repository == name),
+            Kind::SyncConfiguration => self.syncs.iter().any(|s| s.resource_name == name),
         }
     }
 
@@ -85,6 +117,12 @@ impl Desired {
                 .connections
                 .iter()
                 .any(|(c, f)| c.name == name && f.adopt),
+            Kind::RepositoryLink => self
+                .links
+                .iter()
+                .any(|(l, f)| l.repository == name && f.adopt),
+            // A sync configuration comes with its link.
+            Kind::SyncConfiguration => false,
         }
     }
 
@@ -92,6 +130,8 @@ impl Desired {
         match kind {
             Kind::Host => self.hosts.retain(|(h, _)| h.name != name),
             Kind::Connection => self.connections.retain(|(c, _)| c.name != name),
+            Kind::RepositoryLink => self.links.retain(|(l, _)| l.repository != name),
+            Kind::SyncConfiguration => self.syncs.retain(|s| s.resource_name != name),
         }
     }
 
@@ -121,6 +161,24 @@ impl Desired {
                 }
             }
             entry_tail(&mut out, &connection.tags, *flags);
+        }
+        if !self.links.is_empty() {
+            out.push_str("repository_links:\n");
+        }
+        for (link, flags) in &self.links {
+            let _ = writeln!(out, "  - repository: {}", link.repository);
+            let _ = writeln!(out, "    connection: {}", link.connection);
+            entry_tail(&mut out, &link.tags, *flags);
+        }
+        if !self.syncs.is_empty() {
+            out.push_str("sync_configurations:\n");
+        }
+        for sync in &self.syncs {
+            let _ = writeln!(out, "  - resource_name: {}", sync.resource_name);
+            let _ = writeln!(out, "    repository: {}", sync.repository);
+            let _ = writeln!(out, "    branch: {}", sync.branch);
+            let _ = writeln!(out, "    config_file: {}", sync.config_file());
+            let _ = writeln!(out, "    role_arn: {SYNC_ROLE}");
         }
         out
     }
@@ -179,6 +237,10 @@ impl Owner {
 pub(crate) struct Seed {
     pub hosts: Vec<(Host, Owner)>,
     pub connections: Vec<(Connection, Owner)>,
+    /// Each through a connection listed here.
+    pub links: Vec<(Link, Owner)>,
+    /// Each on a link listed here.
+    pub syncs: Vec<Sync>,
 }
 
 impl Seed {
@@ -197,6 +259,7 @@ impl Seed {
                 .unwrap_or_else(|e| panic!("seed host {}: {e:?}", host.name));
             host_arns.insert(&host.name, out.host_arn().expect("an ARN").to_owned());
         }
+        let mut connection_arns: BTreeMap<&str, String> = BTreeMap::new();
         for (connection, owner) in &self.connections {
             let request = client
                 .create_connection()
@@ -210,10 +273,51 @@ impl Seed {
                         .unwrap_or_else(|| panic!("seed host {h} comes before its connections")),
                 ),
             };
-            request
+            let out = request
                 .send()
                 .await
                 .unwrap_or_else(|e| panic!("seed connection {}: {e:?}", connection.name));
+            connection_arns.insert(&connection.name, out.connection_arn().to_owned());
+        }
+        let mut link_ids: BTreeMap<&str, String> = BTreeMap::new();
+        for (link, owner) in &self.links {
+            let (owner_id, name) = link.repository.rsplit_once('/').expect("owner/name");
+            let out = client
+                .create_repository_link()
+                .connection_arn(
+                    connection_arns
+                        .get(link.connection.as_str())
+                        .unwrap_or_else(|| {
+                            panic!("seed connection {} comes first", link.connection)
+                        }),
+                )
+                .owner_id(owner_id)
+                .repository_name(name)
+                .set_tags(Some(sdk_tags(&link.tags, *owner)))
+                .send()
+                .await
+                .unwrap_or_else(|e| panic!("seed link {}: {e:?}", link.repository));
+            let info = out.repository_link_info().expect("the link");
+            link_ids.insert(&link.repository, info.repository_link_id().to_owned());
+        }
+        for sync in &self.syncs {
+            client
+                .create_sync_configuration()
+                .resource_name(&sync.resource_name)
+                .sync_type(codestar::types::SyncConfigurationType::CfnStackSync)
+                .repository_link_id(
+                    link_ids
+                        .get(sync.repository.as_str())
+                        .unwrap_or_else(|| panic!("seed link {} comes first", sync.repository)),
+                )
+                .branch(&sync.branch)
+                .config_file(sync.config_file())
+                .role_arn(SYNC_ROLE)
+                .send()
+                .await
+                .unwrap_or_else(|e| {
+                    panic!("seed sync configuration {}: {e:?}", sync.resource_name)
+                });
         }
     }
 }

@@ -225,6 +225,19 @@ impl Sandbox {
         http_to(self.addr, method, path, headers, body)
     }
 
+    /// `POST /_emulator/<route>` with `body` (a sync event, a blocker, a
+    /// status); the answer must be a 200.
+    pub(crate) fn admin(&self, route: &str, body: serde_json::Value) -> serde_json::Value {
+        let response = self.http(
+            "POST",
+            &format!("/_emulator/{route}"),
+            &[],
+            &body.to_string(),
+        );
+        assert_eq!(response.status, 200, "{route}: {}", response.body);
+        response.json()
+    }
+
     /// A raw AWS JSON 1.0 call of `target` with a well-formed (unverified)
     /// SigV4 header for `region`.
     pub(crate) fn raw_call(&self, region: &str, target: &str, body: &str) -> Raw {

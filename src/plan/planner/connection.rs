@@ -2,8 +2,7 @@
 //! (names are unique), through a cloud provider, a host of the file, or a
 //! host managed elsewhere (`host_arn:`).
 
-use super::Planner;
-use super::host::HostResolution;
+use super::{Planner, Resolution};
 use crate::live::LiveConnection;
 use crate::plan::{Action, Field, Reason, Refusal, State};
 use crate::resource::{Kind, Tags, arn};
@@ -13,6 +12,13 @@ use super::{desired_tags, tag_changes};
 
 impl<'a> Planner<'a> {
     pub(super) fn plan_connection(&mut self, connection: &'a spec::Connection) {
+        let resolution = self.resolve_connection(connection);
+        self.connections.insert(&connection.name, resolution);
+    }
+
+    /// Plan one connection of the file; how it resolves for the links that
+    /// name it.
+    fn resolve_connection(&mut self, connection: &'a spec::Connection) -> Resolution {
         let wanted = match &connection.source {
             ConnectionSource::Provider(p) => Wanted {
                 provider_type: Some(p.as_str().to_owned()),
@@ -21,13 +27,13 @@ impl<'a> Planner<'a> {
                 new_host: false,
             },
             ConnectionSource::Host(name) => match self.hosts.get(name.as_str()) {
-                Some(HostResolution::Existing(arn)) => Wanted {
+                Some(Resolution::Existing(arn)) => Wanted {
                     provider_type: self.host_provider(arn),
                     host_name: Some(name.clone()),
                     host_arn: Some(arn.clone()),
                     new_host: false,
                 },
-                Some(HostResolution::New) => Wanted {
+                Some(Resolution::New | Resolution::Replaced) => Wanted {
                     provider_type: self
                         .target
                         .hosts
@@ -40,7 +46,7 @@ impl<'a> Planner<'a> {
                 },
                 // The host's own refusal explains; a connection to an unknown
                 // host cannot be planned.
-                Some(HostResolution::Unresolved) | None => return,
+                Some(Resolution::Unresolved) | None => return Resolution::Unresolved,
             },
             ConnectionSource::HostArn(host_arn) => {
                 let Some(host) = self.index.host(host_arn) else {
@@ -49,7 +55,7 @@ impl<'a> Planner<'a> {
                         &connection.name,
                         host_arn,
                     ));
-                    return;
+                    return Resolution::Unresolved;
                 };
                 Wanted {
                     provider_type: Some(host.provider_type.clone()),
@@ -79,7 +85,7 @@ impl<'a> Planner<'a> {
                 None,
             )));
             self.out.changes.push(change);
-            return;
+            return Resolution::New;
         };
         let Some(adopting) = self.claim(
             Kind::Connection,
@@ -88,7 +94,7 @@ impl<'a> Planner<'a> {
             &live.tags,
             connection.adopt,
         ) else {
-            return;
+            return Resolution::Unresolved;
         };
 
         let mut fields = Vec::new();
@@ -120,7 +126,7 @@ impl<'a> Planner<'a> {
         // Most of a fleet matches its file: decide that before building the
         // change, whose states copy every field and tag.
         if fields.is_empty() && tags.is_empty() && !adopting {
-            return;
+            return Resolution::Existing(live.arn.clone());
         }
         let mut change = self.change(
             Action::Update,
@@ -134,8 +140,11 @@ impl<'a> Planner<'a> {
 
         if !fields.is_empty() {
             change.replace_fields = fields;
-            self.replace(change, &live.tags, connection.protect == Some(true));
-            return;
+            return if self.replace(change, &live.tags, connection.protect == Some(true)) {
+                Resolution::Replaced
+            } else {
+                Resolution::Unresolved
+            };
         }
         change.tags = tags;
         let fields = if change.tags.is_empty() {
@@ -150,6 +159,21 @@ impl<'a> Planner<'a> {
         } else if !fields.is_empty() {
             change.reason = Reason::Differs { fields };
             self.out.changes.push(change);
+        }
+        Resolution::Existing(live.arn.clone())
+    }
+
+    /// The provider type a connection of the file will have.
+    pub(super) fn connection_provider(&self, connection: &spec::Connection) -> Option<String> {
+        match &connection.source {
+            ConnectionSource::Provider(p) => Some(p.as_str().to_owned()),
+            ConnectionSource::Host(name) => self
+                .target
+                .hosts
+                .iter()
+                .find(|h| &h.name == name)
+                .map(|h| h.provider_type.as_str().to_owned()),
+            ConnectionSource::HostArn(arn) => self.host_provider(arn),
         }
     }
 

@@ -2,24 +2,13 @@
 //! unique: several copies this stack owns are resolved to one, the others
 //! deleted), and resolved for the connections that name them.
 
-use super::Planner;
+use super::{Planner, Resolution};
 use crate::live::{LiveConnection, LiveHost};
 use crate::plan::{Action, Field, Reason, Refusal, State, VpcState, Warning, WarningKind};
 use crate::resource::{Kind, Ownership, Tags, arn, ownership};
 use crate::spec;
 
 use super::{desired_tags, tag_changes};
-
-/// How a host of the file resolves for the connections that name it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(super) enum HostResolution {
-    /// The live host with this ARN is the one.
-    Existing(String),
-    /// Created (or re-created) by this plan: its ARN is known only at apply.
-    New,
-    /// Refused; connections naming it are left out (the refusal says why).
-    Unresolved,
-}
 
 impl<'a> Planner<'a> {
     pub(super) fn plan_host(&mut self, host: &'a spec::Host) {
@@ -35,7 +24,7 @@ impl<'a> Planner<'a> {
                     self.change(Action::Create, Kind::Host, &host.name, Reason::Missing);
                 change.after = Some(desired_host_state(host, self.stack(), None));
                 self.out.changes.push(change);
-                HostResolution::New
+                Resolution::New
             }
             [live] => self.plan_existing_host(host, live),
             // Host names are not unique: two applies of this stack at once
@@ -57,16 +46,16 @@ impl<'a> Planner<'a> {
             many => {
                 let arns = many.iter().map(|l| l.arn.clone()).collect();
                 self.refuse(Refusal::ambiguous_host(self.label, &host.name, arns));
-                HostResolution::Unresolved
+                Resolution::Unresolved
             }
         };
         self.hosts.insert(&host.name, resolution);
     }
 
-    fn plan_existing_host(&mut self, host: &spec::Host, live: &LiveHost) -> HostResolution {
+    fn plan_existing_host(&mut self, host: &spec::Host, live: &LiveHost) -> Resolution {
         let Some(adopting) = self.claim(Kind::Host, &host.name, &live.arn, &live.tags, host.adopt)
         else {
-            return HostResolution::Unresolved;
+            return Resolution::Unresolved;
         };
         // Most hosts match their file: recognise the plain ones (no VPC to
         // compare) before building states that copy every field and tag.
@@ -81,7 +70,7 @@ impl<'a> Planner<'a> {
             )
             .is_empty();
         if unchanged {
-            return HostResolution::Existing(live.arn.clone());
+            return Resolution::Existing(live.arn.clone());
         }
         let before = live_host_state(live);
         let after = desired_host_state(host, self.stack(), Some(&live.tags));
@@ -107,9 +96,9 @@ impl<'a> Planner<'a> {
             change.before = Some(before);
             change.after = Some(after);
             return if self.replace(change, &live.tags, host.protect == Some(true)) {
-                HostResolution::New
+                Resolution::Replaced
             } else {
-                HostResolution::Unresolved
+                Resolution::Unresolved
             };
         }
 
@@ -134,7 +123,7 @@ impl<'a> Planner<'a> {
             change.reason = Reason::Differs { fields };
             self.out.changes.push(change);
         }
-        HostResolution::Existing(live.arn.clone())
+        Resolution::Existing(live.arn.clone())
     }
 
     /// The extra copies of a host of the file are deleted once no connection

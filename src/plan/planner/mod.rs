@@ -3,7 +3,7 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
-use crate::live::{Live, LiveConnection, LiveHost, Snapshot};
+use crate::live::{Live, LiveConnection, LiveHost, LiveLink, LiveSync, Snapshot, identity};
 use crate::resource::{
     Kind, Ownership, PROTECT_TAG, STACK_TAG, Tags, arn, is_aws_tag, is_protected, ownership,
 };
@@ -15,9 +15,29 @@ use super::{
 
 mod connection;
 mod host;
+mod link;
+mod sync;
 
 pub use host::kept_copy;
-use host::{HostResolution, live_host_state};
+use host::live_host_state;
+pub(crate) use sync::link_id_of;
+
+/// How a resource of the file resolves for the resources that name it (a
+/// host for its connections, a connection for its links, a link for its
+/// sync configurations).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) enum Resolution {
+    /// The live resource with this ARN is the one.
+    Existing(String),
+    /// Created by this plan: its ARN is known only at apply.
+    New,
+    /// Replaced by this plan (deleted first, then created): its ARN is
+    /// known only at apply, and what uses the old one must let go of it
+    /// first.
+    Replaced,
+    /// Refused; what names it is left out (the refusal says why).
+    Unresolved,
+}
 
 /// Choices made on the command line that change what a plan may do.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -44,6 +64,9 @@ pub fn plan_target(target: &Target, live: &Snapshot, label: &str, opts: &Options
             ..TargetPlan::default()
         },
         hosts: BTreeMap::new(),
+        connections: BTreeMap::new(),
+        links: BTreeMap::new(),
+        adopted_links: BTreeSet::new(),
         copies: Vec::new(),
         index: Index::new(target, live),
     };
@@ -53,6 +76,12 @@ pub fn plan_target(target: &Target, live: &Snapshot, label: &str, opts: &Options
     for connection in &target.connections {
         planner.plan_connection(connection);
     }
+    for link in &target.repository_links {
+        planner.plan_link(link);
+    }
+    for sync in &target.sync_configurations {
+        planner.plan_sync(sync);
+    }
     planner.plan_deletes();
     planner.plan_extra_copies();
     planner.check_in_use();
@@ -60,7 +89,7 @@ pub fn plan_target(target: &Target, live: &Snapshot, label: &str, opts: &Options
     planner
         .out
         .changes
-        .sort_by(|a, b| (a.kind != Kind::Host, &a.name).cmp(&(b.kind != Kind::Host, &b.name)));
+        .sort_by(|a, b| (a.kind.rank(), &a.name).cmp(&(b.kind.rank(), &b.name)));
     planner.warn_pending();
 
     planner.out
@@ -72,7 +101,13 @@ struct Planner<'a> {
     label: &'a str,
     opts: &'a Options,
     out: TargetPlan,
-    hosts: BTreeMap<&'a str, HostResolution>,
+    /// How each resource of the file resolved, by name, for what names it.
+    hosts: BTreeMap<&'a str, Resolution>,
+    connections: BTreeMap<&'a str, Resolution>,
+    links: BTreeMap<String, Resolution>,
+    /// Canonical ARNs of the unmanaged links this plan adopts: their sync
+    /// configurations come along.
+    adopted_links: BTreeSet<String>,
     /// Hosts of the file with several live copies owned by this stack: the
     /// copy kept, and the others.
     copies: Vec<(&'a LiveHost, Vec<&'a LiveHost>)>,
@@ -88,9 +123,16 @@ struct Index<'a> {
     /// Live hosts of each name, in snapshot order: host names may repeat.
     hosts_by_name: HashMap<&'a str, Vec<&'a LiveHost>>,
     hosts_by_arn: HashMap<arn::Key<'a>, &'a LiveHost>,
+    connections_by_arn: HashMap<arn::Key<'a>, &'a LiveConnection>,
+    /// Live links of each `owner/name`: two providers may each have one.
+    links_by_name: HashMap<&'a str, Vec<&'a LiveLink>>,
+    /// Live sync configurations by stack name and sync type.
+    syncs_by_key: HashMap<(&'a str, &'a str), &'a LiveSync>,
     /// Names the file declares, by kind.
     file_connections: HashSet<&'a str>,
     file_hosts: HashSet<&'a str>,
+    file_links: HashSet<String>,
+    file_syncs: HashSet<&'a str>,
 }
 
 impl<'a> Index<'a> {
@@ -103,12 +145,33 @@ impl<'a> Index<'a> {
         for h in &live.hosts {
             hosts_by_name.entry(h.name.as_str()).or_default().push(h);
         }
+        let mut links_by_name: HashMap<&str, Vec<&LiveLink>> = HashMap::new();
+        for l in &live.links {
+            links_by_name.entry(l.name.as_str()).or_default().push(l);
+        }
         Index {
             connections_by_name,
             hosts_by_name,
             hosts_by_arn: live.hosts.iter().map(|h| (arn::key(&h.arn), h)).collect(),
+            connections_by_arn: live
+                .connections
+                .iter()
+                .map(|c| (arn::key(&c.arn), c))
+                .collect(),
+            links_by_name,
+            syncs_by_key: live
+                .syncs
+                .iter()
+                .map(|s| ((s.resource_name.as_str(), s.sync_type.as_str()), s))
+                .collect(),
             file_connections: target.connections.iter().map(|c| c.name.as_str()).collect(),
             file_hosts: target.hosts.iter().map(|h| h.name.as_str()).collect(),
+            file_links: target.repository_links.iter().map(|l| l.name()).collect(),
+            file_syncs: target
+                .sync_configurations
+                .iter()
+                .map(|s| s.resource_name.as_str())
+                .collect(),
         }
     }
 
@@ -116,10 +179,18 @@ impl<'a> Index<'a> {
         self.hosts_by_arn.get(&arn::key(host_arn)).copied()
     }
 
+    fn connection(&self, connection_arn: &str) -> Option<&'a LiveConnection> {
+        self.connections_by_arn
+            .get(&arn::key(connection_arn))
+            .copied()
+    }
+
     fn file_names(&self, kind: Kind, name: &str) -> bool {
         match kind {
             Kind::Connection => self.file_connections.contains(name),
             Kind::Host => self.file_hosts.contains(name),
+            Kind::RepositoryLink => self.file_links.contains(name),
+            Kind::SyncConfiguration => self.file_syncs.contains(name),
         }
     }
 }
@@ -176,13 +247,13 @@ impl<'a> Planner<'a> {
     /// A replacement if the guards allow it, else the refusals that stop it.
     /// Returns whether the replacement is planned.
     fn replace(&mut self, mut change: Change, live_tags: &Tags, wants_protect: bool) -> bool {
-        let arn = change.arn.clone().unwrap_or_default();
+        let arn = change.arn.clone();
         if is_protected(live_tags) || wants_protect {
             self.refuse(Refusal::protected(
                 self.label,
                 change.kind,
                 &change.name,
-                &arn,
+                arn.as_deref(),
                 "replaced",
             ));
             return false;
@@ -192,7 +263,7 @@ impl<'a> Planner<'a> {
                 self.label,
                 change.kind,
                 &change.name,
-                &arn,
+                arn.as_deref(),
                 &change.replace_fields,
             ));
             return false;
@@ -208,17 +279,28 @@ impl<'a> Planner<'a> {
         let live = self.live;
         self.plan_deletes_of(&live.connections, |p, c| p.live_connection_state(c));
         self.plan_deletes_of(&live.hosts, |_, h| live_host_state(h));
+        self.plan_deletes_of(&live.links, |p, l| p.live_link_state(l));
+        self.plan_deletes_of(&live.syncs, |_, s| sync::live_sync_state(s));
     }
 
-    /// The resources of one kind that carry the stack's tag and that the
-    /// file no longer names: deleted, unless protected.
+    /// Whether the stack owns `resource` once this plan is applied: it
+    /// carries the stack's tag, or is a sync configuration on a link the
+    /// plan adopts.
+    fn owned_after(&self, resource: &dyn Live) -> bool {
+        ownership(resource.tags(), self.stack()) == Ownership::Managed
+            || (resource.kind() == Kind::SyncConfiguration
+                && resource
+                    .uses()
+                    .is_some_and(|link| self.adopted_links.contains(&arn::canonical(link))))
+    }
+
+    /// The resources of one kind that the stack owns and that the file no
+    /// longer names: deleted, unless protected.
     fn plan_deletes_of<L: Live>(&mut self, live: &'a [L], state: impl Fn(&Self, &L) -> State) {
         let stack = self.stack();
         for resource in live {
             let (kind, name, arn) = (resource.kind(), resource.name(), resource.arn());
-            if ownership(resource.tags(), stack) != Ownership::Managed
-                || self.index.file_names(kind, name)
-            {
+            if !self.owned_after(resource) || self.index.file_names(kind, name) {
                 continue;
             }
             if is_protected(resource.tags()) {
@@ -229,27 +311,46 @@ impl<'a> Planner<'a> {
                 stack: stack.to_owned(),
             };
             let mut change = self.change(Action::Delete, kind, name, reason);
-            change.arn = Some(arn.to_owned());
+            change.arn = arn.map(str::to_owned);
             change.before = Some(state(self, resource));
             self.out.changes.push(change);
         }
     }
 
-    /// Canonical ARNs of the live resources this plan deletes or replaces.
+    /// Identities (see [`identity`]) of the live resources this plan
+    /// deletes or replaces.
     fn leaving(&self) -> BTreeSet<String> {
+        self.changed(&[Action::Delete, Action::Replace])
+    }
+
+    /// Identities of the live resources of the plan's changes of `actions`.
+    fn changed(&self, actions: &[Action]) -> BTreeSet<String> {
         self.out
             .changes
             .iter()
-            .filter(|c| matches!(c.action, Action::Delete | Action::Replace))
-            .filter_map(|c| c.arn.as_deref().map(arn::canonical))
+            .filter(|c| actions.contains(&c.action))
+            .map(|c| identity(c.kind, &c.name, c.arn.as_deref()))
             .collect()
     }
 
     /// A resource can only go once nothing that stays uses it (AWS refuses
-    /// to delete a host that connections use), and nothing this plan
-    /// creates may be made to use it.
+    /// to delete a host that connections use, a connection that links use,
+    /// a link that sync configurations use), and nothing this plan creates
+    /// may be made to use it. Users this plan points elsewhere let go in
+    /// time for a delete, which apply does last.
     fn check_in_use(&mut self) {
         let leaving = self.leaving();
+        let repointed: BTreeSet<String> = self
+            .out
+            .changes
+            .iter()
+            .filter(|c| {
+                matches!(c.action, Action::Update | Action::Adopt)
+                    && matches!(&c.reason, Reason::Differs { fields } | Reason::Adopt { fields }
+                        if fields.iter().any(|f| points_at(c.kind).contains(f)))
+            })
+            .map(|c| identity(c.kind, &c.name, c.arn.as_deref()))
+            .collect();
         let mut refusals = Vec::new();
         for change in &self.out.changes {
             if !matches!(change.action, Action::Delete | Action::Replace) {
@@ -262,8 +363,17 @@ impl<'a> Planner<'a> {
                 .live
                 .resources()
                 .filter(|r| r.uses().is_some_and(|a| arn::same(a, used)))
-                .filter(|r| !leaving.contains(&arn::canonical(r.arn())))
-                .map(|r| (r.name().to_owned(), r.arn().to_owned()))
+                .filter(|r| {
+                    let id = identity(r.kind(), r.name(), r.arn());
+                    // Apply re-points users before its final deletes; a
+                    // replacement deletes first, before anything could be
+                    // re-pointed (AWS refuses to delete a host, connection
+                    // or link that others use), so its users must leave.
+                    let lets_go =
+                        change.action == Action::Delete && repointed.contains(&id);
+                    !leaving.contains(&id) && !lets_go
+                })
+                .map(|r| (r.name().to_owned(), r.arn().unwrap_or_default().to_owned()))
                 .collect();
             let action = if change.action == Action::Delete {
                 "deleted"
@@ -364,11 +474,24 @@ impl<'a> Planner<'a> {
 }
 
 /// The field by which a resource of `kind` names, by ARN, the resource it
-/// uses.
+/// uses (sync configurations name their link only by repository, a link of
+/// the file).
 fn reference_field(kind: Kind) -> Option<Field> {
     match kind {
         Kind::Connection => Some(Field::HostArn),
-        Kind::Host => None,
+        Kind::RepositoryLink => Some(Field::ConnectionArn),
+        Kind::Host | Kind::SyncConfiguration => None,
+    }
+}
+
+/// The fields by which a resource of `kind` names the resource it uses,
+/// either way.
+fn points_at(kind: Kind) -> &'static [Field] {
+    match kind {
+        Kind::Connection => &[Field::Host, Field::HostArn],
+        Kind::RepositoryLink => &[Field::Connection, Field::ConnectionArn],
+        Kind::SyncConfiguration => &[Field::Repository],
+        Kind::Host => &[],
     }
 }
 

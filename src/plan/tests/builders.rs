@@ -5,10 +5,13 @@
 
 use std::path::PathBuf;
 
-use crate::live::{LiveConnection, LiveHost, Snapshot};
+use crate::live::{LiveConnection, LiveHost, LiveLink, LiveSync, Snapshot};
 use crate::plan::{Action, Change, Guard, Options, Refusal, TargetPlan, plan_target};
 use crate::resource::{Kind, PROTECT_TAG, ProviderType, STACK_TAG, Tags};
-use crate::spec::{Connection, ConnectionSource, Host, Safety, Target, Vpc};
+use crate::spec::{
+    CFN_STACK_SYNC, Connection, ConnectionSource, Host, LinkConnection, RepositoryLink, Safety,
+    SyncConfiguration, Target, Vpc,
+};
 
 pub(crate) const STACK: &str = "platform-prod";
 pub(crate) const OTHER_STACK: &str = "team-b";
@@ -34,6 +37,8 @@ pub(crate) fn target(hosts: Vec<Host>, connections: Vec<Connection>) -> Target {
         profile: None,
         hosts,
         connections,
+        repository_links: Vec::new(),
+        sync_configurations: Vec::new(),
         safety: Safety::default(),
     }
 }
@@ -81,6 +86,51 @@ pub(crate) fn connection_via_arn(name: &str, host_arn: &str) -> Connection {
     }
 }
 
+/// A link to `repository` (`owner/name`) through `connection`, a
+/// connection of the same file.
+pub(crate) fn link(repository: &str, connection: &str) -> RepositoryLink {
+    let (owner_id, repository_name) = repository.rsplit_once('/').expect("owner/name");
+    RepositoryLink {
+        owner_id: owner_id.to_owned(),
+        repository_name: repository_name.to_owned(),
+        connection: LinkConnection::Name(connection.to_owned()),
+        encryption_key_arn: None,
+        tags: Tags::new(),
+        protect: None,
+        adopt: false,
+    }
+}
+
+/// A sync configuration of stack `name` on the file's link to `repository`,
+/// from branch `main`, options left to the account.
+pub(crate) fn sync(name: &str, repository: &str) -> SyncConfiguration {
+    SyncConfiguration {
+        resource_name: name.to_owned(),
+        sync_type: CFN_STACK_SYNC.to_owned(),
+        repository: repository.to_owned(),
+        branch: "main".to_owned(),
+        config_file: format!("deploy/{name}.yaml"),
+        role_arn: ROLE_ARN.to_owned(),
+        publish_deployment_status: None,
+        trigger_resource_update_on: None,
+        pull_request_comment: None,
+    }
+}
+
+pub(crate) const ROLE_ARN: &str = "arn:aws:iam::123456789012:role/cfn-git-sync";
+
+/// A target with these links and sync configurations besides its hosts and
+/// connections.
+pub(crate) fn with_links(
+    mut target: Target,
+    links: Vec<RepositoryLink>,
+    syncs: Vec<SyncConfiguration>,
+) -> Target {
+    target.repository_links = links;
+    target.sync_configurations = syncs;
+    target
+}
+
 pub(crate) fn vpc(subnets: &[&str], groups: &[&str], certificate: Option<&str>) -> Vpc {
     Vpc {
         vpc_id: "vpc-0abc1234def567890".to_owned(),
@@ -98,6 +148,71 @@ pub(crate) fn host_arn(name: &str) -> String {
 
 pub(crate) fn connection_arn(name: &str) -> String {
     format!("{ARN_PREFIX}:connection/{name}-4d2a6c1e")
+}
+
+/// A link id as the service makes them (a UUID), derived from the
+/// repository so each link has its own.
+pub(crate) fn link_id(repository: &str) -> String {
+    let n = repository.bytes().map(u64::from).sum::<u64>();
+    format!("{:08x}-0000-4000-8000-{n:012x}", n)
+}
+
+pub(crate) fn link_arn(repository: &str) -> String {
+    format!("{ARN_PREFIX}:repository-link/{}", link_id(repository))
+}
+
+/// A live link matching `link(repository, connection)`, managed by
+/// [`STACK`], through the live `connection`.
+pub(crate) fn live_link(repository: &str, connection: &LiveConnection) -> LiveLink {
+    let (owner_id, repository_name) = repository.rsplit_once('/').expect("owner/name");
+    LiveLink {
+        name: repository.to_owned(),
+        arn: link_arn(repository),
+        id: link_id(repository),
+        owner_id: owner_id.to_owned(),
+        repository_name: repository_name.to_owned(),
+        provider_type: connection.provider_type.clone(),
+        connection_arn: connection.arn.clone(),
+        encryption_key_arn: None,
+        tags: tags(&[(STACK_TAG, STACK)]),
+    }
+}
+
+/// A live sync configuration matching `sync(name, ...)` on `link`, owned
+/// as the link is.
+pub(crate) fn live_sync(name: &str, link: &LiveLink) -> LiveSync {
+    LiveSync {
+        resource_name: name.to_owned(),
+        sync_type: CFN_STACK_SYNC.to_owned(),
+        link_id: link.id.clone(),
+        link_arn: link.arn.clone(),
+        repository: link.name.clone(),
+        branch: "main".to_owned(),
+        config_file: format!("deploy/{name}.yaml"),
+        role_arn: ROLE_ARN.to_owned(),
+        publish_deployment_status: Some("DISABLED".to_owned()),
+        trigger_resource_update_on: Some("ANY_CHANGE".to_owned()),
+        pull_request_comment: None,
+        tags: link
+            .tags
+            .iter()
+            .filter(|(k, _)| *k == STACK_TAG || *k == PROTECT_TAG)
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect(),
+        sync_status: None,
+    }
+}
+
+/// A snapshot with these links and sync configurations besides its hosts
+/// and connections.
+pub(crate) fn with_live_links(
+    mut live: Snapshot,
+    links: Vec<LiveLink>,
+    syncs: Vec<LiveSync>,
+) -> Snapshot {
+    live.links = links;
+    live.syncs = syncs;
+    live
 }
 
 /// A live host matching `host(name)`, managed by [`STACK`].
@@ -136,7 +251,11 @@ pub(crate) fn live_connection_on(name: &str, host: &LiveHost) -> LiveConnection 
 }
 
 pub(crate) fn snapshot(hosts: Vec<LiveHost>, connections: Vec<LiveConnection>) -> Snapshot {
-    Snapshot { connections, hosts }
+    Snapshot {
+        connections,
+        hosts,
+        ..Snapshot::default()
+    }
 }
 
 /// Anything carrying tags, file or live.
@@ -178,7 +297,14 @@ macro_rules! tagged {
         }
     )*};
 }
-tagged!(Host, Connection, LiveHost, LiveConnection);
+tagged!(
+    Host,
+    Connection,
+    RepositoryLink,
+    LiveHost,
+    LiveConnection,
+    LiveLink
+);
 
 /// The file's per-resource switches.
 pub(crate) trait Desired: Sized {
@@ -208,7 +334,7 @@ macro_rules! desired {
         }
     )*};
 }
-desired!(Host, Connection);
+desired!(Host, Connection, RepositoryLink);
 
 /// The tags a resource of the file should carry, computed independently of
 /// the planner: own tags, the stack tag, the protect tag when asked for.
@@ -272,7 +398,11 @@ pub(crate) fn live_from(target: &Target) -> Snapshot {
             ..live_connection(&c.name, ProviderType::GitHub)
         });
     }
-    Snapshot { connections, hosts }
+    Snapshot {
+        connections,
+        hosts,
+        ..Snapshot::default()
+    }
 }
 
 // ---------------------------------------------------------------- planning

@@ -255,10 +255,10 @@ pub(crate) fn sample() -> Plan {
                 PROD,
                 Kind::Connection,
                 "github-payments",
-                &arn(
+                Some(&arn(
                     "eu-west-1",
                     "connection/3d4e5f6a-6666-4b7c-8d9e-0f1a2b3c4d5e",
-                ),
+                )),
                 "deleted",
             ),
         ],

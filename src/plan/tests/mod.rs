@@ -4,4 +4,5 @@
 pub(crate) mod builders;
 mod cases;
 pub(crate) mod fixtures;
+mod links;
 mod props;

@@ -265,7 +265,11 @@ fn arb_snapshot() -> impl Strategy<Value = Snapshot> {
                     c
                 })
                 .collect();
-            Snapshot { connections, hosts }
+            Snapshot {
+                connections,
+                hosts,
+                ..Snapshot::default()
+            }
         })
     })
 }
@@ -304,6 +308,12 @@ fn live_tags_of<'s>(live: &'s Snapshot, change: &Change) -> Option<(&'s str, &'s
             .iter()
             .find(|c| arn::same(&c.arn, arn))
             .map(|c| (c.name.as_str(), &c.tags)),
+        Kind::RepositoryLink => live
+            .links
+            .iter()
+            .find(|l| arn::same(&l.arn, arn))
+            .map(|l| (l.name.as_str(), &l.tags)),
+        Kind::SyncConfiguration => None,
     }
 }
 
@@ -320,6 +330,12 @@ fn in_file(target: &Target, kind: Kind, name: &str) -> Option<(bool, Option<bool
             .iter()
             .find(|c| c.name == name)
             .map(|c| (c.adopt, c.protect)),
+        Kind::RepositoryLink => target
+            .repository_links
+            .iter()
+            .find(|l| l.name() == name)
+            .map(|l| (l.adopt, l.protect)),
+        Kind::SyncConfiguration => None,
     }
 }
 
@@ -474,6 +490,10 @@ fn check_plan(target: &Target, live: &Snapshot, plan: &TargetPlan) -> Result<(),
             let taken = match change.kind {
                 Kind::Host => live.hosts.iter().any(|h| h.name == change.name),
                 Kind::Connection => live.connections.iter().any(|c| c.name == change.name),
+                Kind::RepositoryLink => live.links.iter().any(|l| l.name == change.name),
+                Kind::SyncConfiguration => {
+                    live.syncs.iter().any(|s| s.resource_name == change.name)
+                }
             };
             prop_assert!(!taken, "{what} but the name exists");
             continue;
@@ -625,6 +645,15 @@ fn check_plan(target: &Target, live: &Snapshot, plan: &TargetPlan) -> Result<(),
                             .unwrap()
                             .tags
                     }
+                    Kind::RepositoryLink => {
+                        &target
+                            .repository_links
+                            .iter()
+                            .find(|l| l.name() == change.name)
+                            .unwrap()
+                            .tags
+                    }
+                    Kind::SyncConfiguration => unreachable!("sync configurations have no tags"),
                 };
                 let mut expected = desired_tags(own, protect);
                 if protect.is_none()
@@ -743,6 +772,11 @@ proptest! {
                     let c = next.connections.iter_mut().find(|c| c.arn == arn).unwrap();
                     c.tags = apply_tags(&c.tags, change);
                 }
+                Kind::RepositoryLink => {
+                    let l = next.links.iter_mut().find(|l| l.arn == arn).unwrap();
+                    l.tags = apply_tags(&l.tags, change);
+                }
+                Kind::SyncConfiguration => unreachable!("sync configurations have no tags"),
             }
         }
         let second = plan_target(&t, &next, LABEL, &Options::default());

@@ -326,6 +326,162 @@ rule!(
     )
 );
 
+// Repository links and sync configurations.
+const GITHUB: &str = "connections:\n  - name: gh\n    provider_type: GitHub\n";
+const ROLE: &str = "arn:aws:iam::123456789012:role/cfn-git-sync";
+
+/// A file with the `gh` connection, this link and these sync configurations.
+fn links(link: &str, syncs: &str) -> String {
+    format!("{HEAD}{GITHUB}repository_links:\n{link}{syncs}")
+}
+
+fn app_sync(extra: &str) -> String {
+    format!(
+        "sync_configurations:\n  - resource_name: app-prod\n    repository: my-org/app\n    branch: main\n    config_file: deploy/app.yaml\n    role_arn: {ROLE}\n{extra}"
+    )
+}
+
+rule!(
+    link_repository_without_owner,
+    links("  - repository: app\n    connection: gh\n", "")
+);
+rule!(
+    link_names_no_connection,
+    links("  - repository: my-org/app\n", "")
+);
+rule!(
+    link_with_both_connection_and_arn,
+    links(
+        "  - repository: my-org/app\n    connection: gh\n    connection_arn: arn:aws:codeconnections:eu-west-1:123456789012:connection/abc\n",
+        ""
+    )
+);
+rule!(
+    link_connection_not_in_file,
+    links("  - repository: my-org/app\n    connection: gitlab\n", "")
+);
+rule!(
+    link_connection_arn_malformed,
+    links(
+        "  - repository: my-org/app\n    connection_arn: arn:aws:codeconnections:eu-west-1:123456789012:host/abc\n",
+        ""
+    )
+);
+rule!(
+    link_connection_arn_in_another_region,
+    format!(
+        "{HEAD}region: eu-west-1\nrepository_links:\n  - repository: my-org/app\n    connection_arn: arn:aws:codeconnections:us-east-1:123456789012:connection/abc\n"
+    )
+);
+rule!(
+    link_kms_key_malformed,
+    links(
+        "  - repository: my-org/app\n    connection: gh\n    encryption_key_arn: alias/mine\n",
+        ""
+    )
+);
+rule!(
+    link_repository_twice,
+    links(
+        "  - repository: my-org/app\n    connection: gh\n  - repository: my-org/app\n    connection: gh\n",
+        ""
+    )
+);
+rule!(
+    link_owner_too_long,
+    links(
+        &format!(
+            "  - repository: {}/app\n    connection: gh\n",
+            "o".repeat(256)
+        ),
+        ""
+    )
+);
+rule!(
+    sync_repository_not_a_link_of_the_file,
+    links(
+        "  - repository: my-org/other\n    connection: gh\n",
+        &app_sync("")
+    )
+);
+rule!(
+    sync_bad_resource_name_role_and_option,
+    links(
+        "  - repository: my-org/app\n    connection: gh\n",
+        &app_sync("    publish_deployment_status: enabled\n")
+            .replace("app-prod", "app prod!")
+            .replace(ROLE, "arn:aws:iam::123456789012:user/me")
+    )
+);
+rule!(
+    sync_type_unknown,
+    links(
+        "  - repository: my-org/app\n    connection: gh\n",
+        &app_sync("    sync_type: GIT_SYNC\n")
+    )
+);
+rule!(
+    sync_pull_request_comment_needs_codeconnections,
+    links(
+        "  - repository: my-org/app\n    connection: gh\n",
+        &app_sync("    pull_request_comment: ENABLED\n")
+    )
+);
+rule!(
+    sync_empty_branch_and_file,
+    links(
+        "  - repository: my-org/app\n    connection: gh\n",
+        &app_sync("")
+            .replace("branch: main", "branch: \"\"")
+            .replace("config_file: deploy/app.yaml", "config_file: \" \"")
+    )
+);
+rule!(
+    sync_resource_name_twice,
+    links(
+        "  - repository: my-org/app\n    connection: gh\n",
+        &format!(
+            "{}{}",
+            app_sync(""),
+            app_sync("").replace("sync_configurations:\n", "")
+        )
+    )
+);
+
+#[test]
+fn a_link_and_its_sync_configuration_load_with_defaults() {
+    let target = load_one(&links(
+        "  - repository: my-group/sub/app\n    connection: gh\n    tags: {team: app}\n",
+        &app_sync("").replace("my-org/app", "my-group/sub/app"),
+    ));
+    let link = &target.repository_links[0];
+    assert_eq!(
+        (link.owner_id.as_str(), link.repository_name.as_str()),
+        ("my-group/sub", "app"),
+        "GitLab subgroups: split at the last /"
+    );
+    assert_eq!(link.connection, LinkConnection::Name("gh".to_owned()));
+    assert_eq!(link.tags.get("team").map(String::as_str), Some("app"));
+    let sync = &target.sync_configurations[0];
+    assert_eq!(sync.sync_type, CFN_STACK_SYNC);
+    assert_eq!(sync.repository, "my-group/sub/app");
+    assert_eq!(sync.publish_deployment_status, None);
+    // With api: codeconnections, pull_request_comment is allowed.
+    let target = load_one(
+        &links(
+            "  - repository: my-org/app\n    connection: gh\n",
+            &app_sync("    pull_request_comment: ENABLED\n"),
+        )
+        .replace("stack: s\n", "stack: s\napi: codeconnections\n"),
+    );
+    assert_eq!(
+        target.sync_configurations[0]
+            .pull_request_comment
+            .as_deref(),
+        Some("ENABLED")
+    );
+}
+
 #[test]
 fn every_error_of_a_file_is_reported_at_once_in_reading_order() {
     insta::assert_snapshot!(errors_of(&format!(
@@ -560,6 +716,28 @@ fn sample_file() -> File {
                 ..FileConnection::default()
             },
         ],
+        repository_links: vec![FileRepositoryLink {
+            repository: Located::new("my-group/sub/app".into()),
+            connection: Some(Located::new("gh".into())),
+            encryption_key_arn: Some(Located::new(
+                "arn:aws:kms:eu-west-1:012345678901:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+                    .into(),
+            )),
+            tags: tags(&[("app", "yes")]),
+            protect: Some(true),
+            ..FileRepositoryLink::default()
+        }],
+        sync_configurations: vec![FileSyncConfiguration {
+            resource_name: Located::new("app-prod".into()),
+            sync_type: None,
+            repository: Located::new("my-group/sub/app".into()),
+            branch: Located::new("main".into()),
+            config_file: Located::new("deploy/app-prod.yaml".into()),
+            role_arn: Located::new("arn:aws:iam::012345678901:role/cfn-git-sync".into()),
+            publish_deployment_status: Some(Located::new("ENABLED".into())),
+            trigger_resource_update_on: Some(Located::new("FILE_CHANGE".into())),
+            pull_request_comment: Some(Located::new("DISABLED".into())),
+        }],
         safety: Some(FileSafety::default()),
     }
 }

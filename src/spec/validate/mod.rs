@@ -10,16 +10,25 @@ use regex::Regex;
 
 mod connection;
 mod host;
+mod link;
+mod sync;
 mod tags;
 
 use connection::check_connection;
 use host::check_host;
+use link::check_link;
+use sync::check_sync;
 use tags::{check_tags, merged_tags, plain_tags};
 
 use super::diagnostic::Mark;
-use super::file::{File, FileConnection, FileHost, FileTags, FileVpc};
+use super::file::{
+    File, FileConnection, FileHost, FileRepositoryLink, FileSyncConfiguration, FileTags, FileVpc,
+};
 use super::located::{Located, Pos};
-use super::{Connection, ConnectionSource, Diagnostic, Host, Safety, Target, Vpc};
+use super::{
+    CFN_STACK_SYNC, Connection, ConnectionSource, Diagnostic, Host, LinkConnection, RepositoryLink,
+    Safety, SyncConfiguration, Target, Vpc,
+};
 use crate::resource::{
     AWS_TAG_PREFIX, Api, MAX_CONNECTIONS_PER_REGION, MAX_HOSTS_PER_ACCOUNT, MAX_TAGS,
     OWN_TAG_PREFIX, ProviderType, Tags,
@@ -34,6 +43,12 @@ const ENDPOINT_MAX: usize = 512;
 const HOST_ARN_MAX: usize = 256;
 const TLS_CERTIFICATE_MAX: usize = 16_384;
 const VPC_LIST_MAX: usize = 10;
+const CONNECTION_ARN_MAX: usize = 256;
+const ARN_MAX: usize = 1024;
+const OWNER_MAX: usize = 255;
+const REPOSITORY_NAME_MAX: usize = 128;
+const BRANCH_MAX: usize = 255;
+const RESOURCE_NAME_MAX: usize = 100;
 const PEM_BEGIN: &str = "-----BEGIN CERTIFICATE-----";
 const PEM_END: &str = "-----END CERTIFICATE-----";
 
@@ -54,6 +69,17 @@ static HOST_ARN: LazyLock<Regex> = LazyLock::new(|| {
         r"^arn:aws(-[0-9A-Za-z_]+)*:(codestar-connections|codeconnections):([a-z]{2}(-[a-z]+)+-\d+):(\d{12}):host/.+$",
     )
 });
+static CONNECTION_ARN: LazyLock<Regex> = LazyLock::new(|| {
+    regex(
+        r"^arn:aws(-[0-9A-Za-z_]+)*:(codestar-connections|codeconnections):([a-z0-9\-]+):([0-9]{12}):connection/[0-9A-Za-z_\-]+$",
+    )
+});
+static KMS_KEY_ARN: LazyLock<Regex> = LazyLock::new(|| {
+    regex(r"^arn:aws(-[0-9A-Za-z_]+)*:kms:[a-z\-0-9]+:\d{12}:key/[a-zA-Z0-9\-]+$")
+});
+static ROLE_ARN: LazyLock<Regex> =
+    LazyLock::new(|| regex(r"^arn:aws(-[0-9A-Za-z_]+)*:iam::\d{12}:role/[a-zA-Z_0-9+=,.@\-_/]+$"));
+static RESOURCE_NAME: LazyLock<Regex> = LazyLock::new(|| regex(r"^[0-9A-Za-z]+[0-9A-Za-z_\-]*$"));
 static REGION: LazyLock<Regex> = LazyLock::new(|| regex(r"^[a-z]{2}(-[a-z]+)+-\d+$"));
 static ACCOUNT_ID: LazyLock<Regex> = LazyLock::new(|| regex(r"^\d{12}$"));
 /// What AWS allows in a tag value; the stack name is written as one.
@@ -165,10 +191,20 @@ pub(super) fn validate(
     let default_tags = plain_tags(&file.default_tags);
 
     let host_names = check_unique_names(&mut c, "host", file.hosts.iter().map(|h| &h.name));
-    check_unique_names(
+    let connection_names = check_unique_names(
         &mut c,
         "connection",
         file.connections.iter().map(|c| &c.name),
+    );
+    let link_names = check_unique_names(
+        &mut c,
+        "repository link",
+        file.repository_links.iter().map(|l| &l.repository),
+    );
+    check_unique_names(
+        &mut c,
+        "sync configuration",
+        file.sync_configurations.iter().map(|s| &s.resource_name),
     );
     if let Some(extra) = file.hosts.get(MAX_HOSTS_PER_ACCOUNT) {
         c.error(
@@ -210,6 +246,27 @@ pub(super) fn validate(
         })
         .collect();
 
+    let region = file.region.as_ref().map(|r| r.value.as_str());
+    let links: Vec<Option<RepositoryLink>> = file
+        .repository_links
+        .iter()
+        .map(|link| {
+            check_link(
+                &mut c,
+                link,
+                &file.default_tags,
+                &default_tags,
+                &connection_names,
+                region,
+            )
+        })
+        .collect();
+    let syncs: Vec<Option<SyncConfiguration>> = file
+        .sync_configurations
+        .iter()
+        .map(|sync| check_sync(&mut c, sync, &link_names, api))
+        .collect();
+
     let mut safety = Safety::default();
     if let Some(s) = &file.safety {
         if s.max_delete_percent.value > 100 {
@@ -240,6 +297,8 @@ pub(super) fn validate(
         profile: file.profile.map(|p| p.value),
         hosts: hosts.into_iter().flatten().collect(),
         connections: connections.into_iter().flatten().collect(),
+        repository_links: links.into_iter().flatten().collect(),
+        sync_configurations: syncs.into_iter().flatten().collect(),
         safety,
     };
     Ok((target, file.stack.pos))
