@@ -22,12 +22,16 @@ use proptest::sample::select;
 
 use crate::cli::{Workdir, json, run};
 use crate::invariants::{apply_until_converged, assert_plan_empty, assert_promises_kept, read_on};
-use crate::scenario::{APPLY, Connection, Desired, Flags, Host, Owner, Seed, Source, tags};
+use crate::scenario::{
+    APPLY, Connection, Desired, Flags, Host, Link, Owner, Seed, Source, Sync, tags,
+};
 use crate::support::Sandbox;
 
 const HOST_NAMES: [&str; 4] = ["ghes-a", "ghes-b", "gitlab-c", "gitlab-d"];
 const CONNECTION_NAMES: [&str; 6] = ["app", "web", "api", "ops", "docs", "data"];
 const CLOUD: [&str; 3] = ["GitHub", "GitLab", "Bitbucket"];
+const LINK_REPOS: [&str; 3] = ["my-org/app", "my-org/web", "grp/sub/ops"];
+const SYNC_NAMES: [&str; 4] = ["app-prod", "app-dev", "web-prod", "ops-prod"];
 
 /// How a resource the file could name is already in the account.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -67,6 +71,29 @@ struct ConnectionSlot {
     pre: Pre,
 }
 
+#[derive(Debug, Clone)]
+struct LinkSlot {
+    in_file: bool,
+    /// The connection of [`CONNECTION_NAMES`] it goes through (the file's
+    /// first connection when that one is not in the file).
+    connection: usize,
+    tags: Tags,
+    seed_tags: Tags,
+    protect: Option<bool>,
+    pre: Pre,
+}
+
+#[derive(Debug, Clone)]
+struct SyncSlot {
+    in_file: bool,
+    /// The link of [`LINK_REPOS`] it is on.
+    link: usize,
+    /// Already in the account (on the same link).
+    seeded: bool,
+    /// The account's is on another branch (an in-place update).
+    moved: bool,
+}
+
 /// Resources of other owners the file never names.
 #[derive(Debug, Clone)]
 struct Others {
@@ -77,6 +104,8 @@ struct Others {
     /// Two unmanaged hosts sharing a name: already-duplicate names must stay
     /// as they are, and are no excuse for the tool to make more.
     unmanaged_twins: bool,
+    /// A link and a sync configuration of another stack.
+    foreign_link: bool,
 }
 
 /// One documented refusal a case may add (resource names outside the
@@ -91,6 +120,9 @@ enum Conflict {
     ProtectedDropped,
     /// The file wants a host name two unmanaged hosts share.
     AmbiguousHost,
+    /// A connection of this stack the file drops, that another stack's
+    /// link uses.
+    ConnectionUsedByLink,
 }
 
 impl Conflict {
@@ -101,6 +133,7 @@ impl Conflict {
             Conflict::UnmanagedConnection => ("unmanaged_name", "legacy"),
             Conflict::ProtectedDropped => ("protected", "keep-me"),
             Conflict::AmbiguousHost => ("ambiguous_host", "dup-ghes"),
+            Conflict::ConnectionUsedByLink => ("connection_in_use", "linked"),
         }
     }
 
@@ -132,6 +165,18 @@ impl Conflict {
                 };
                 desired.hosts.push((host, adopt));
             }
+            Conflict::ConnectionUsedByLink => {
+                seed.connections
+                    .push((cloud("linked", "GitHub"), Owner::Managed));
+                seed.links.push((
+                    Link {
+                        repository: "them/linked".to_owned(),
+                        connection: "linked".to_owned(),
+                        tags: Tags::new(),
+                    },
+                    Owner::Foreign,
+                ));
+            }
         }
     }
 
@@ -151,6 +196,10 @@ impl Conflict {
                 .connections
                 .push((cloud("keep-me", "GitLab"), Flags::default())),
             Conflict::AmbiguousHost => desired.remove(Kind::Host, "dup-ghes"),
+            // "keep the connection"
+            Conflict::ConnectionUsedByLink => desired
+                .connections
+                .push((cloud("linked", "GitHub"), Flags::default())),
         }
     }
 }
@@ -190,7 +239,13 @@ fn cloud(name: &str, provider: &'static str) -> Connection {
 
 /// The desired file and the account for a case's slots: the rules that keep
 /// every generated case convergent live here.
-fn build(hosts: &[HostSlot], connections: &[ConnectionSlot], others: &Others) -> (Desired, Seed) {
+fn build(
+    hosts: &[HostSlot],
+    connections: &[ConnectionSlot],
+    links: &[LinkSlot],
+    syncs: &[SyncSlot],
+    others: &Others,
+) -> (Desired, Seed) {
     let mut desired = Desired::default();
     let mut seed = Seed::default();
 
@@ -327,7 +382,127 @@ fn build(hosts: &[HostSlot], connections: &[ConnectionSlot], others: &Others) ->
         seed.hosts.push((ghes("twin-ghes"), Owner::Unmanaged));
         seed.hosts.push((ghes("twin-ghes"), Owner::Unmanaged));
     }
+    git_sync(&mut desired, &mut seed, links, syncs, connections);
+    if others.foreign_link && others.foreign_connections > 0 {
+        seed.links.push((
+            Link {
+                repository: "them/tool".to_owned(),
+                connection: "theirs-0".to_owned(),
+                tags: tags(&[("team", "other")]),
+            },
+            Owner::Foreign,
+        ));
+        seed.syncs.push(Sync {
+            resource_name: "their-stack".to_owned(),
+            repository: "them/tool".to_owned(),
+            branch: "main".to_owned(),
+        });
+    }
     (desired, seed)
+}
+
+/// The links and sync configurations of a case, over its connections. The
+/// rules that keep them convergent: a link of the file goes through a
+/// connection of the file, and its seeded copy through the account's
+/// connection of that name; a link that stays unmanaged sits on a
+/// connection that stays; nothing protected stands in the way of a
+/// replacement its connection forces, or of a delete.
+fn git_sync(
+    desired: &mut Desired,
+    seed: &mut Seed,
+    links: &[LinkSlot],
+    syncs: &[SyncSlot],
+    connections: &[ConnectionSlot],
+) {
+    let in_file = |d: &Desired, name: &str| d.connections.iter().any(|(c, _)| c.name == name);
+    let seeded: BTreeMap<String, Owner> = seed
+        .connections
+        .iter()
+        .map(|(c, o)| (c.name.clone(), *o))
+        .collect();
+    // Connections the file replaces: links on them are replaced too.
+    let replaced = |name: &str| {
+        CONNECTION_NAMES
+            .iter()
+            .position(|n| *n == name)
+            .is_some_and(|i| {
+                connections[i].pre == Pre::Stale && connections[i].protect != Some(true)
+            })
+    };
+    for (slot, repository) in links.iter().zip(LINK_REPOS) {
+        let wanted = CONNECTION_NAMES[slot.connection];
+        let connection = if in_file(desired, wanted) {
+            Some(wanted.to_owned())
+        } else {
+            desired.connections.first().map(|(c, _)| c.name.clone())
+        };
+        let Some(connection) = connection else {
+            continue;
+        };
+        let link = Link {
+            repository: repository.to_owned(),
+            connection: connection.clone(),
+            tags: slot.tags.clone(),
+        };
+        let mut protect = slot.protect;
+        let mut owner = seed_owner(slot.in_file, slot.pre);
+        if !seeded.contains_key(&connection) {
+            owner = None;
+        }
+        if replaced(&connection) {
+            protect = None;
+            if owner == Some(Owner::Protected) {
+                owner = Some(Owner::Managed);
+            }
+        }
+        // An unmanaged link the file leaves alone needs a connection that
+        // stays: the file's own, as it is.
+        if !slot.in_file && owner == Some(Owner::Unmanaged) && replaced(&connection) {
+            owner = None;
+        }
+        if let Some(owner) = owner {
+            seed.links.push((
+                Link {
+                    tags: slot.seed_tags.clone(),
+                    ..link.clone()
+                },
+                owner,
+            ));
+        }
+        if slot.in_file {
+            let flags = Flags {
+                protect,
+                adopt: owner == Some(Owner::Unmanaged),
+            };
+            desired.links.push((link, flags));
+        }
+    }
+    let link_owner: BTreeMap<String, Owner> = seed
+        .links
+        .iter()
+        .map(|(l, o)| (l.repository.clone(), *o))
+        .collect();
+    for (slot, name) in syncs.iter().zip(SYNC_NAMES) {
+        let repository = LINK_REPOS[slot.link];
+        let in_file = slot.in_file && desired.names(Kind::RepositoryLink, repository);
+        let wanted = Sync {
+            resource_name: name.to_owned(),
+            repository: repository.to_owned(),
+            branch: "main".to_owned(),
+        };
+        let owner = link_owner.get(repository).copied();
+        // Left out of the file on a protected link, it could never go.
+        let seedable = owner.is_some() && (in_file || owner != Some(Owner::Protected));
+        if slot.seeded && seedable {
+            seed.syncs.push(Sync {
+                branch: if slot.moved { "old-branch" } else { "main" }.to_owned(),
+                ..wanted.clone()
+            });
+        }
+        if in_file {
+            desired.syncs.push(wanted);
+        }
+    }
 }
 
 /// Who owns the seeded copy of a pool resource, if there is one. Left out
@@ -412,14 +587,55 @@ prop_compose! {
     }
 }
 
+fn link_pre() -> impl Strategy<Value = Pre> {
+    select(vec![
+        Pre::Absent,
+        Pre::Absent,
+        Pre::Managed,
+        Pre::Protected,
+        Pre::Adopted,
+    ])
+}
+
+prop_compose! {
+    fn link_slot()(
+        in_file in prop::bool::weighted(0.7),
+        connection in 0..CONNECTION_NAMES.len(),
+        tags in tag_map(),
+        seed_tags in tag_map(),
+        protect in protect(),
+        pre in link_pre(),
+    ) -> LinkSlot {
+        LinkSlot { in_file, connection, tags, seed_tags, protect, pre }
+    }
+}
+
+prop_compose! {
+    fn sync_slot()(
+        in_file in prop::bool::weighted(0.7),
+        link in 0..LINK_REPOS.len(),
+        seeded in any::<bool>(),
+        moved in any::<bool>(),
+    ) -> SyncSlot {
+        SyncSlot { in_file, link, seeded, moved }
+    }
+}
+
 prop_compose! {
     fn others()(
         foreign_connections in 0..=2usize,
         foreign_host in any::<bool>(),
         unmanaged_connections in 0..=2usize,
         unmanaged_twins in any::<bool>(),
+        foreign_link in any::<bool>(),
     ) -> Others {
-        Others { foreign_connections, foreign_host, unmanaged_connections, unmanaged_twins }
+        Others {
+            foreign_connections,
+            foreign_host,
+            unmanaged_connections,
+            unmanaged_twins,
+            foreign_link,
+        }
     }
 }
 
@@ -442,16 +658,19 @@ prop_compose! {
     fn case()(
         hosts in prop::collection::vec(host_slot(), HOST_NAMES.len()),
         connections in prop::collection::vec(connection_slot(), CONNECTION_NAMES.len()),
+        links in prop::collection::vec(link_slot(), LINK_REPOS.len()),
+        syncs in prop::collection::vec(sync_slot(), SYNC_NAMES.len()),
         others in others(),
         conflict in prop::option::weighted(0.4, select(vec![
             Conflict::ForeignHost,
             Conflict::UnmanagedConnection,
             Conflict::ProtectedDropped,
             Conflict::AmbiguousHost,
+            Conflict::ConnectionUsedByLink,
         ])),
         faults in faults(),
     ) -> Case {
-        let (mut desired, mut seed) = build(&hosts, &connections, &others);
+        let (mut desired, mut seed) = build(&hosts, &connections, &links, &syncs, &others);
         if let Some(conflict) = conflict {
             conflict.add(&mut desired, &mut seed);
         }
@@ -544,9 +763,11 @@ fn check(case: &Case) {
     let after = read_on(&runtime, &clean);
     assert_promises_kept(&before, &after, &desired);
     eprintln!(
-        "convergence: {} hosts, {} connections in the file; {} resources before; {:?}; {:?}; {} apply run(s); {:.1?}",
+        "convergence: {} hosts, {} connections, {} links, {} sync configurations in the file; {} resources before; {:?}; {:?}; {} apply run(s); {:.1?}",
         desired.hosts.len(),
         desired.connections.len(),
+        desired.links.len(),
+        desired.syncs.len(),
         before.resources.len(),
         case.conflict,
         case.faults,

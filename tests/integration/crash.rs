@@ -16,7 +16,9 @@ use rand::{Rng, SeedableRng};
 
 use crate::cli::{Workdir, against, run};
 use crate::invariants::{apply_until_converged, assert_plan_empty, assert_promises_kept, read_on};
-use crate::scenario::{APPLY, Connection, Desired, Flags, Host, Owner, Seed, Source, tags};
+use crate::scenario::{
+    APPLY, Connection, Desired, Flags, Host, Link, Owner, Seed, Source, Sync, tags,
+};
 use crate::support::Sandbox;
 
 /// Seed of the kill schedule, so a failure can be replayed.
@@ -129,7 +131,106 @@ fn fleet() -> (Desired, Seed) {
             adopt: true,
         },
     ));
+    git_sync(&mut desired, &mut seed);
     (desired, seed)
+}
+
+/// Repository links and sync configurations over the fleet's connections:
+/// new ones, an out-of-date one, one whose connection is replaced (so it is
+/// replaced with its sync configurations), ones this stack dropped, and
+/// others' that stay untouched.
+fn git_sync(desired: &mut Desired, seed: &mut Seed) {
+    // Links through the GitHub and GitLab connections (conn-01, conn-02,
+    // conn-05, ...), two sync configurations each.
+    for i in 0..6 {
+        let connection = format!("conn-{:02}", 1 + 4 * i + i % 2);
+        let repository = format!("org/repo-{i}");
+        desired.links.push((
+            Link {
+                repository: repository.clone(),
+                connection,
+                tags: tags(&[("n", &i.to_string())]),
+            },
+            Flags::default(),
+        ));
+        for branch in ["main", "dev"] {
+            desired.syncs.push(Sync {
+                resource_name: format!("stack-{i}-{branch}"),
+                repository: repository.clone(),
+                branch: branch.to_owned(),
+            });
+        }
+    }
+    // org/repo-0 exists already, with a sync configuration on an old branch.
+    seed.links.push((
+        Link {
+            repository: "org/repo-0".to_owned(),
+            connection: "conn-01".to_owned(),
+            tags: tags(&[("n", "old")]),
+        },
+        Owner::Managed,
+    ));
+    seed.syncs.push(Sync {
+        resource_name: "stack-0-main".to_owned(),
+        repository: "org/repo-0".to_owned(),
+        branch: "release".to_owned(),
+    });
+    // conn-04's provider changes: its link and sync configuration go with it.
+    let on_replaced = Link {
+        repository: "org/on-replaced".to_owned(),
+        connection: "conn-04".to_owned(),
+        tags: Tags::new(),
+    };
+    seed.links.push((on_replaced.clone(), Owner::Managed));
+    desired.links.push((on_replaced, Flags::default()));
+    let replaced_sync = Sync {
+        resource_name: "replaced-stack".to_owned(),
+        repository: "org/on-replaced".to_owned(),
+        branch: "main".to_owned(),
+    };
+    seed.syncs.push(replaced_sync.clone());
+    desired.syncs.push(replaced_sync);
+    // Dropped from the file: deleted, the sync configuration first.
+    seed.links.push((
+        Link {
+            repository: "org/old".to_owned(),
+            connection: "old-0".to_owned(),
+            tags: Tags::new(),
+        },
+        Owner::Managed,
+    ));
+    seed.syncs.push(Sync {
+        resource_name: "old-stack".to_owned(),
+        repository: "org/old".to_owned(),
+        branch: "main".to_owned(),
+    });
+    // Another stack's and the console's: never touched.
+    seed.links.push((
+        Link {
+            repository: "them/tool".to_owned(),
+            connection: "theirs-0".to_owned(),
+            tags: Tags::new(),
+        },
+        Owner::Foreign,
+    ));
+    seed.syncs.push(Sync {
+        resource_name: "their-stack".to_owned(),
+        repository: "them/tool".to_owned(),
+        branch: "main".to_owned(),
+    });
+    seed.links.push((
+        Link {
+            repository: "console/site".to_owned(),
+            connection: "console-0".to_owned(),
+            tags: Tags::new(),
+        },
+        Owner::Unmanaged,
+    ));
+    seed.syncs.push(Sync {
+        resource_name: "console-stack".to_owned(),
+        repository: "console/site".to_owned(),
+        branch: "main".to_owned(),
+    });
 }
 
 fn named_host(name: &str) -> Host {

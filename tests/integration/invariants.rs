@@ -22,13 +22,21 @@ pub(crate) struct Resource {
     pub kind: Kind,
     pub name: String,
     pub provider_type: String,
+    /// What it uses: a connection's host, a link's connection, a sync
+    /// configuration's link (by ARN).
     pub host_arn: Option<String>,
+    /// A host's endpoint; a link's KMS key; a sync configuration's branch,
+    /// file and role.
     pub endpoint: Option<String>,
     pub status: String,
+    /// A sync configuration's link, by `owner/name`.
+    pub parent: Option<String>,
+    /// Its tags; a sync configuration's are its link's.
     pub tags: Tags,
 }
 
-/// An account and Region, by ARN.
+/// An account and Region, by ARN (a sync configuration, which has none, by
+/// `sync:<stack name>`).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub(crate) struct Account {
     pub resources: BTreeMap<String, Resource>,
@@ -78,6 +86,7 @@ pub(crate) async fn read(client: &codestar::Client) -> Account {
                 host_arn: c.host_arn().map(str::to_owned),
                 endpoint: None,
                 status: c.connection_status().expect("a status").as_str().to_owned(),
+                parent: None,
                 tags: read_tags(client, &arn).await,
             };
             account.resources.insert(arn, resource);
@@ -101,7 +110,70 @@ pub(crate) async fn read(client: &codestar::Client) -> Account {
                 host_arn: None,
                 endpoint: h.provider_endpoint().map(str::to_owned),
                 status: h.status().expect("a status").to_owned(),
+                parent: None,
                 tags: read_tags(client, &arn).await,
+            };
+            account.resources.insert(arn, resource);
+        }
+        token = page.next_token().map(str::to_owned);
+        if token.is_none() {
+            break;
+        }
+    }
+    loop {
+        let page = retrying("ListRepositoryLinks", || {
+            client
+                .list_repository_links()
+                .set_next_token(token.clone())
+                .send()
+        })
+        .await;
+        for l in page.repository_links() {
+            let arn = l.repository_link_arn().to_owned();
+            let name = format!("{}/{}", l.owner_id(), l.repository_name());
+            let tags = read_tags(client, &arn).await;
+            let link_tags: Tags = tags
+                .iter()
+                .filter(|(k, _)| *k == STACK_TAG || *k == PROTECT_TAG)
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect();
+            let syncs = retrying("ListSyncConfigurations", || {
+                client
+                    .list_sync_configurations()
+                    .repository_link_id(l.repository_link_id())
+                    .sync_type(codestar::types::SyncConfigurationType::CfnStackSync)
+                    .send()
+            })
+            .await;
+            for s in syncs.sync_configurations() {
+                let resource = Resource {
+                    kind: Kind::SyncConfiguration,
+                    name: s.resource_name().to_owned(),
+                    provider_type: s.provider_type().as_str().to_owned(),
+                    host_arn: Some(arn.clone()),
+                    endpoint: Some(format!(
+                        "{} {} {}",
+                        s.branch(),
+                        s.config_file().unwrap_or_default(),
+                        s.role_arn()
+                    )),
+                    status: String::new(),
+                    parent: Some(name.clone()),
+                    tags: link_tags.clone(),
+                };
+                account
+                    .resources
+                    .insert(format!("sync:{}", s.resource_name()), resource);
+            }
+            let resource = Resource {
+                kind: Kind::RepositoryLink,
+                name,
+                provider_type: l.provider_type().as_str().to_owned(),
+                host_arn: Some(l.connection_arn().to_owned()),
+                endpoint: l.encryption_key_arn().map(str::to_owned),
+                status: String::new(),
+                parent: None,
+                tags,
             };
             account.resources.insert(arn, resource);
         }
@@ -149,14 +221,21 @@ where
 ///   still there with the same ARN and every field and tag unchanged.
 /// - A protected resource is still there (same ARN: neither deleted nor
 ///   replaced).
-/// - No name of either kind is shared by several resources unless exactly
+/// - No name of any kind is shared by several resources unless exactly
 ///   those resources already shared it before (host names are not unique in
 ///   AWS, so a lost create response could otherwise leave a twin).
 pub(crate) fn violations(before: &Account, after: &Account, desired: &Desired) -> Vec<String> {
     let mut found = Vec::new();
+    // A sync configuration is adopted with its link.
+    let adopted = |r: &Resource| {
+        desired.adopts(r.kind, &r.name)
+            || r.parent
+                .as_deref()
+                .is_some_and(|link| desired.adopts(Kind::RepositoryLink, link))
+    };
     let untouchable = before.owned_by(|r| match r.tags.get(STACK_TAG) {
         Some(owner) => owner != STACK,
-        None => !desired.adopts(r.kind, &r.name),
+        None => !adopted(r),
     });
     for (arn, was) in untouchable {
         match after.resources.get(arn) {

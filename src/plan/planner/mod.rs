@@ -369,8 +369,7 @@ impl<'a> Planner<'a> {
                     // replacement deletes first, before anything could be
                     // re-pointed (AWS refuses to delete a host, connection
                     // or link that others use), so its users must leave.
-                    let lets_go =
-                        change.action == Action::Delete && repointed.contains(&id);
+                    let lets_go = change.action == Action::Delete && repointed.contains(&id);
                     !leaving.contains(&id) && !lets_go
                 })
                 .map(|r| (r.name().to_owned(), r.arn().unwrap_or_default().to_owned()))
