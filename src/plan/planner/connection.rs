@@ -13,12 +13,15 @@ use super::{desired_tags, tag_changes};
 impl<'a> Planner<'a> {
     pub(super) fn plan_connection(&mut self, connection: &'a spec::Connection) {
         let resolution = self.resolve_connection(connection);
-        self.connections.insert(&connection.name, resolution);
+        // Only links name connections: a fleet without them keeps no map.
+        if !self.target.repository_links.is_empty() {
+            self.connections.insert(&connection.name, resolution);
+        }
     }
 
     /// Plan one connection of the file; how it resolves for the links that
     /// name it.
-    fn resolve_connection(&mut self, connection: &'a spec::Connection) -> Resolution {
+    fn resolve_connection(&mut self, connection: &'a spec::Connection) -> Resolution<'a> {
         let wanted = match &connection.source {
             ConnectionSource::Provider(p) => Wanted {
                 provider_type: Some(p.as_str().to_owned()),
@@ -30,7 +33,7 @@ impl<'a> Planner<'a> {
                 Some(Resolution::Existing(arn)) => Wanted {
                     provider_type: self.host_provider(arn),
                     host_name: Some(name.clone()),
-                    host_arn: Some(arn.clone()),
+                    host_arn: Some((*arn).to_owned()),
                     new_host: false,
                 },
                 Some(Resolution::New | Resolution::Replaced) => Wanted {
@@ -126,7 +129,7 @@ impl<'a> Planner<'a> {
         // Most of a fleet matches its file: decide that before building the
         // change, whose states copy every field and tag.
         if fields.is_empty() && tags.is_empty() && !adopting {
-            return Resolution::Existing(live.arn.clone());
+            return Resolution::Existing(&live.arn);
         }
         let mut change = self.change(
             Action::Update,
@@ -160,7 +163,7 @@ impl<'a> Planner<'a> {
             change.reason = Reason::Differs { fields };
             self.out.changes.push(change);
         }
-        Resolution::Existing(live.arn.clone())
+        Resolution::Existing(&live.arn)
     }
 
     /// The provider type a connection of the file will have.

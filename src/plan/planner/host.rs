@@ -52,7 +52,7 @@ impl<'a> Planner<'a> {
         self.hosts.insert(&host.name, resolution);
     }
 
-    fn plan_existing_host(&mut self, host: &spec::Host, live: &LiveHost) -> Resolution {
+    fn plan_existing_host(&mut self, host: &spec::Host, live: &'a LiveHost) -> Resolution<'a> {
         let Some(adopting) = self.claim(Kind::Host, &host.name, &live.arn, &live.tags, host.adopt)
         else {
             return Resolution::Unresolved;
@@ -70,7 +70,7 @@ impl<'a> Planner<'a> {
             )
             .is_empty();
         if unchanged {
-            return Resolution::Existing(live.arn.clone());
+            return Resolution::Existing(&live.arn);
         }
         let before = live_host_state(live);
         let after = desired_host_state(host, self.stack(), Some(&live.tags));
@@ -123,7 +123,7 @@ impl<'a> Planner<'a> {
             change.reason = Reason::Differs { fields };
             self.out.changes.push(change);
         }
-        Resolution::Existing(live.arn.clone())
+        Resolution::Existing(&live.arn)
     }
 
     /// The extra copies of a host of the file are deleted once no connection

@@ -41,7 +41,7 @@ impl<'a> Planner<'a> {
         self.links.insert(link.name(), resolution);
     }
 
-    fn resolve_link(&mut self, link: &'a spec::RepositoryLink) -> Resolution {
+    fn resolve_link(&mut self, link: &'a spec::RepositoryLink) -> Resolution<'a> {
         let name = link.name();
         let wanted = match &link.connection {
             LinkConnection::Name(connection) => {
@@ -54,7 +54,7 @@ impl<'a> Planner<'a> {
                 match self.connections.get(connection.as_str()) {
                     Some(Resolution::Existing(arn)) => Wanted {
                         name: Some(connection.clone()),
-                        arn: Some(arn.clone()),
+                        arn: Some((*arn).to_owned()),
                         provider_type,
                         new: false,
                         replaced: false,
@@ -148,7 +148,7 @@ impl<'a> Planner<'a> {
             .as_ref()
             .is_none_or(|k| live.encryption_key_arn.as_ref() == Some(k));
         if same_connection && same_key && tags.is_empty() && !adopting {
-            return Resolution::Existing(live.arn.clone());
+            return Resolution::Existing(&live.arn);
         }
         let mut change = self.change(
             Action::Update,
@@ -211,7 +211,7 @@ impl<'a> Planner<'a> {
             change.reason = Reason::Differs { fields };
         }
         self.out.changes.push(change);
-        Resolution::Existing(live.arn.clone())
+        Resolution::Existing(&live.arn)
     }
 
     pub(super) fn live_link_state(&self, live: &LiveLink) -> State {

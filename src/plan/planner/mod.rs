@@ -26,9 +26,9 @@ pub(crate) use sync::link_id_of;
 /// host for its connections, a connection for its links, a link for its
 /// sync configurations).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(super) enum Resolution {
+pub(super) enum Resolution<'a> {
     /// The live resource with this ARN is the one.
-    Existing(String),
+    Existing(&'a str),
     /// Created by this plan: its ARN is known only at apply.
     New,
     /// Replaced by this plan (deleted first, then created): its ARN is
@@ -102,9 +102,9 @@ struct Planner<'a> {
     opts: &'a Options,
     out: TargetPlan,
     /// How each resource of the file resolved, by name, for what names it.
-    hosts: BTreeMap<&'a str, Resolution>,
-    connections: BTreeMap<&'a str, Resolution>,
-    links: BTreeMap<String, Resolution>,
+    hosts: BTreeMap<&'a str, Resolution<'a>>,
+    connections: BTreeMap<&'a str, Resolution<'a>>,
+    links: BTreeMap<String, Resolution<'a>>,
     /// Canonical ARNs of the unmanaged links this plan adopts: their sync
     /// configurations come along.
     adopted_links: BTreeSet<String>,
@@ -153,11 +153,15 @@ impl<'a> Index<'a> {
             connections_by_name,
             hosts_by_name,
             hosts_by_arn: live.hosts.iter().map(|h| (arn::key(&h.arn), h)).collect(),
-            connections_by_arn: live
-                .connections
-                .iter()
-                .map(|c| (arn::key(&c.arn), c))
-                .collect(),
+            // Only links name connections by ARN.
+            connections_by_arn: if live.links.is_empty() && target.repository_links.is_empty() {
+                HashMap::new()
+            } else {
+                live.connections
+                    .iter()
+                    .map(|c| (arn::key(&c.arn), c))
+                    .collect()
+            },
             links_by_name,
             syncs_by_key: live
                 .syncs
