@@ -13,8 +13,12 @@ use aws_config::timeout::TimeoutConfig;
 use aws_credential_types::Credentials;
 
 use aws_config::Region;
+use aws_config::identity::IdentityCache;
+use aws_config::sts::AssumeRoleProvider;
+use aws_credential_types::provider::SharedCredentialsProvider;
 use aws_smithy_http_client::proxy::ProxyConfig;
 use aws_smithy_http_client::tls;
+use aws_smithy_runtime_api::client::identity::SharedIdentityCache;
 use aws_types::sdk_config::SharedHttpClient;
 
 use crate::call::{Channel, DEFAULT_TIMEOUT, Failure, Pace};
@@ -41,6 +45,8 @@ pub(crate) struct Settings {
     pub(crate) timeout: Duration,
     /// `--api`: the API to use where a file does not say.
     pub(crate) api: Option<Api>,
+    /// `--shard I/N`: only the accounts of that shard.
+    pub(crate) shard: Option<crate::fleet::Shard>,
 }
 
 impl Default for Settings {
@@ -54,6 +60,7 @@ impl Default for Settings {
             concurrency: 8,
             timeout: DEFAULT_TIMEOUT,
             api: None,
+            shard: None,
         }
     }
 }
@@ -137,15 +144,26 @@ fn shared_http_client() -> SharedHttpClient {
         .clone()
 }
 
-/// Build the clients for `target`.
-pub(crate) async fn connect(
+/// The one credentials cache of a run: each credentials provider (the
+/// ambient chain, each account's assumed role) is asked once and its
+/// credentials kept until they expire, however many clients and Regions use
+/// it.
+fn shared_identity_cache() -> SharedIdentityCache {
+    static CACHE: OnceLock<SharedIdentityCache> = OnceLock::new();
+    CACHE.get_or_init(|| IdentityCache::lazy().build()).clone()
+}
+
+/// The SDK configuration for `target` from the ambient credentials: the
+/// standard chain (or `--profile`/`profile:`), or the `--local` sandbox's.
+pub(crate) async fn load_config(
     target: &Target,
     args: &Settings,
     endpoint: &Endpoint,
-) -> Result<Account> {
+) -> Result<aws_config::SdkConfig> {
     let region = pinned_region(target, args)?;
     let mut loader = aws_config::defaults(BehaviorVersion::latest())
         .http_client(shared_http_client())
+        .identity_cache(shared_identity_cache())
         // For STS and the credential providers. CodeStar calls opt out below.
         .retry_config(
             RetryConfig::adaptive()
@@ -183,7 +201,55 @@ pub(crate) async fn connect(
             }
         }
     }
-    let config = loader.load().await;
+    Ok(loader.load().await)
+}
+
+/// A role to assume in a fleet's account.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub(crate) struct AssumeRole {
+    pub(crate) role_arn: String,
+    pub(crate) external_id: Option<String>,
+    pub(crate) session_name: Option<String>,
+    pub(crate) duration: Option<Duration>,
+}
+
+/// The session name when the file gives none.
+const SESSION_NAME: &str = "codestar-reconcile";
+
+/// Credentials that assume `role` from `base`'s (aws-config's
+/// `AssumeRoleProvider`), asked once per run thanks to the shared
+/// credentials cache.
+pub(crate) async fn assume(
+    base: &aws_config::SdkConfig,
+    role: &AssumeRole,
+) -> SharedCredentialsProvider {
+    let mut builder = AssumeRoleProvider::builder(role.role_arn.clone())
+        .session_name(role.session_name.as_deref().unwrap_or(SESSION_NAME))
+        .configure(base);
+    if let Some(id) = &role.external_id {
+        builder = builder.external_id(id.clone());
+    }
+    if let Some(duration) = role.duration {
+        builder = builder.session_length(duration);
+    }
+    SharedCredentialsProvider::new(builder.build().await)
+}
+
+/// Build the clients for `target`: with the ambient credentials, or with
+/// `credentials` (an assumed role) when given.
+pub(crate) async fn connect(
+    target: &Target,
+    args: &Settings,
+    endpoint: &Endpoint,
+    credentials: Option<SharedCredentialsProvider>,
+) -> Result<Account> {
+    let mut config = load_config(target, args, endpoint).await?;
+    if let Some(credentials) = credentials {
+        config = config
+            .into_builder()
+            .credentials_provider(credentials)
+            .build();
+    }
     let Some(region) = config.region().map(|r| r.to_string()) else {
         return Err(Error::usage(format!(
             "no AWS Region for {}: add `region:` to the file, pass --region, or set AWS_REGION",

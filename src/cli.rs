@@ -10,9 +10,11 @@ use clap::{Args, CommandFactory, Parser, Subcommand};
 
 use crate::account::Settings;
 use crate::apply::{self, Progress};
+use crate::call::{DEFAULT_MAX_IN_FLIGHT, limit_in_flight};
 use crate::drift;
 use crate::emulator;
 use crate::error::{Error, Exit, Result};
+use crate::fleet::Shard;
 use crate::import;
 use crate::live::Depth;
 use crate::plan::saved::{self, SavedInput, SavedPlan, desired_digest};
@@ -50,6 +52,15 @@ pub(crate) enum Command {
     Drift(DriftArgs),
     /// Write a desired-state file describing the live account (change nothing).
     Import(ImportArgs),
+    /// Render saved plans (`plan --out`) as one report, e.g. the plans of a
+    /// CI matrix's shards as one pull-request comment; no AWS call.
+    Show {
+        /// Saved plans, rendered together in the order given.
+        #[arg(required = true, value_name = "PLAN_FILE", num_args = 1..)]
+        plans: Vec<PathBuf>,
+        #[arg(long, default_value = "text", value_parser = choice(&Format::ALL, Format::as_str, Format::help))]
+        format: Format,
+    },
     /// Check desired-state files without touching AWS (no credentials needed).
     Validate {
         /// Desired-state files or directories of them; several may follow one -f.
@@ -83,6 +94,11 @@ pub(crate) struct PlanArgs {
     /// Save the plan for `apply PLAN_FILE`.
     #[arg(long, value_name = "PLAN_FILE")]
     pub(crate) out: Option<PathBuf>,
+    /// Also look for this stack's resources in the organisation's accounts
+    /// a fleet does not target, and warn about each (done anyway for fleets
+    /// with organizational units).
+    #[arg(long)]
+    pub(crate) scan_organization: bool,
     #[command(flatten)]
     pub(crate) safety: SafetyArgs,
     #[command(flatten)]
@@ -169,10 +185,18 @@ pub(crate) struct AwsArgs {
     /// codestar-connections].
     #[arg(long, value_name = "API", value_parser = choice(&Api::ALL, Api::as_str, Api::help))]
     api: Option<Api>,
+    /// API calls in flight at once across every target of the run.
+    #[arg(long, value_name = "N", default_value_t = DEFAULT_MAX_IN_FLIGHT as u32, value_parser = clap::value_parser!(u32).range(1..=4096))]
+    max_in_flight: u32,
+    /// Only the accounts of shard I of N (a stable hash of the account id),
+    /// so a CI matrix of N jobs runs a large fleet in parallel.
+    #[arg(long, value_name = "I/N", value_parser = Shard::parse)]
+    shard: Option<Shard>,
 }
 
 impl AwsArgs {
     fn settings(&self) -> Settings {
+        limit_in_flight(self.max_in_flight as usize);
         Settings {
             profile: self.profile.clone(),
             region: self.region.clone(),
@@ -182,6 +206,7 @@ impl AwsArgs {
             concurrency: usize::from(self.concurrency),
             timeout: self.timeout,
             api: self.api,
+            shard: self.shard,
         }
     }
 }
@@ -395,6 +420,7 @@ fn run(command: Command) -> Result<Exit> {
             read_only(import_command(args)).await
         }),
         Command::Validate { files } => validate(&files),
+        Command::Show { plans, format } => show(&plans, format),
         Command::Schema => {
             println!("{}", spec::json_schema_string());
             Ok(Exit::Success)
@@ -423,12 +449,15 @@ fn run(command: Command) -> Result<Exit> {
 
 /// Read, plan, render, save; exit 3 when refused, 2 for changes if asked.
 async fn plan_command(args: PlanArgs) -> Result<Exit> {
-    let targets = Targets::open(&args.files, &args.aws.settings()).await?;
+    let mut targets = Targets::open(&args.files, &args.aws.settings()).await?;
     let snapshots = Phase::start(&reading(&targets))
         .during(targets.read(Depth::Configuration))
         .await?;
     let options = args.safety.options();
-    let plan = targets.plan(&snapshots, &options);
+    let mut plan = targets.plan(&snapshots, &options);
+    let (orphans, unscanned) = targets.scan_orphans(args.scan_organization).await;
+    plan.warnings.extend(orphans);
+    plan.unscanned = unscanned;
     print!(
         "{}",
         render::render_plan(&plan, args.format, Style::detect())
@@ -436,6 +465,7 @@ async fn plan_command(args: PlanArgs) -> Result<Exit> {
     if let Some(out) = &args.out {
         save_plan(out, &targets, &snapshots, plan.clone(), options).await?;
     }
+    some_failed(&targets, "plan covers")?;
     Ok(if plan.is_refused() {
         Exit::Refused
     } else if args.detailed_exitcode && !plan.is_empty() {
@@ -473,11 +503,11 @@ async fn save_plan(
             account_id: identity.account_id,
             partition: identity.partition,
             place: t.account.place.clone(),
-            desired_sha256: desired_digest(&t.spec),
+            desired_sha256: t.file_digest.clone(),
             live_fingerprint: snapshot.fingerprint(),
         });
     }
-    write_json(out, &SavedPlan::new(plan, options, inputs))?;
+    write_json(out, &SavedPlan::new(plan, options, targets.shard, inputs))?;
     eprintln!(
         "Saved the plan to {}; apply it with `codestar-reconcile apply {}`.",
         out.display(),
@@ -488,7 +518,7 @@ async fn save_plan(
 
 /// Read, compare, report; exit 2 when a failing class of drift is found.
 async fn drift_command(args: DriftArgs) -> Result<Exit> {
-    let targets = Targets::open(&args.files, &args.aws.settings()).await?;
+    let mut targets = Targets::open(&args.files, &args.aws.settings()).await?;
     let snapshots = Phase::start(&reading(&targets))
         .during(targets.read(Depth::WithSyncStatus))
         .await?;
@@ -509,8 +539,11 @@ async fn drift_command(args: DriftArgs) -> Result<Exit> {
             )
         })
         .collect();
-    let report = drift::Report::new(parts, &fail_on);
+    let mut report = drift::Report::new(parts, &fail_on);
+    report.failed = targets.failed.clone();
+    report.handshakes = targets.worklist(&snapshots, &[]);
     print!("{}", render::render_drift(&report, args.format));
+    some_failed(&targets, "report covers")?;
     Ok(if report.drift {
         Exit::Changes
     } else {
@@ -528,13 +561,14 @@ async fn import_command(args: ImportArgs) -> Result<Exit> {
         account_id: None,
         api: None,
         profile: None,
+        fleet: None,
         hosts: Vec::new(),
         connections: Vec::new(),
         repository_links: Vec::new(),
         sync_configurations: Vec::new(),
         safety: spec::Safety::default(),
     };
-    let targets = Targets::open_specs(vec![target], &args.aws.settings()).await?;
+    let mut targets = Targets::open_specs(vec![target], &args.aws.settings()).await?;
     let snapshot = targets.read(Depth::Configuration).await?.remove(0);
     let options = import::Options {
         stack: args.stack,
@@ -583,11 +617,11 @@ async fn import_command(args: ImportArgs) -> Result<Exit> {
 /// plan is empty.
 async fn apply_command(args: ApplyArgs) -> Result<Exit> {
     // Until the first change is made, a signal ends the command at once.
-    let (targets, plan, options) = read_only(async {
+    let (mut targets, plan, options) = read_only(async {
         match &args.plan_file {
             Some(path) => load_saved_plan(path, &args.aws.settings()).await,
             None => {
-                let targets = Targets::open(&args.files, &args.aws.settings()).await?;
+                let mut targets = Targets::open(&args.files, &args.aws.settings()).await?;
                 let snapshots = Phase::start(&reading(&targets))
                     .during(targets.read(Depth::Configuration))
                     .await?;
@@ -605,6 +639,7 @@ async fn apply_command(args: ApplyArgs) -> Result<Exit> {
         return Ok(Exit::Refused);
     }
     if plan.is_empty() {
+        some_failed(&targets, "plan covers")?;
         return Ok(Exit::Success);
     }
     if args.plan_file.is_none() && !args.auto_approve {
@@ -659,13 +694,36 @@ async fn apply_command(args: ApplyArgs) -> Result<Exit> {
             }
         )));
     }
-    verify(&targets, options, style).await
+    let verified = verify(&mut targets, options, style).await;
+    some_failed(&targets, "apply covered")?;
+    verified
+}
+
+/// After a command's output: exit 1 when some targets were left out (the
+/// output lists them and why), since the exit code covers every target.
+fn some_failed(targets: &Targets, covers: &str) -> Result<()> {
+    if targets.failed.is_empty() {
+        return Ok(());
+    }
+    let n = targets.failed.len();
+    let total = n + targets.targets.len();
+    Err(Error::Incomplete(format!(
+        "{} of {total} targets could not be reached ({}, each with why above); the {covers} the \
+         others. Fix what they say and run again",
+        n,
+        targets
+            .failed
+            .iter()
+            .map(|f| f.target.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
+    )))
 }
 
 /// Read the account again after applying: "the account now matches the
 /// files" only when a fresh plan, with every guard relaxed, has no change
 /// and no refusal.
-async fn verify(targets: &Targets, options: plan::Options, style: Style) -> Result<Exit> {
+async fn verify(targets: &mut Targets, options: plan::Options, style: Style) -> Result<Exit> {
     let relaxed = plan::Options {
         allow_replace: true,
         force: true,
@@ -686,9 +744,11 @@ async fn verify(targets: &Targets, options: plan::Options, style: Style) -> Resu
             });
         }
     };
-    let after = targets.plan(&read?, &relaxed);
+    let read = read?;
+    let after = targets.plan(&read, &relaxed);
     if after.is_empty() && !after.is_refused() {
         eprintln!("The account now matches the files.");
+        print!("{}", render::worklist_text(&after.handshakes));
         return Ok(Exit::Success);
     }
     print!("{}", render::render_plan(&after, Format::Text, style));
@@ -708,8 +768,15 @@ async fn verify(targets: &Targets, options: plan::Options, style: Style) -> Resu
 async fn load_saved_plan(path: &Path, aws: &Settings) -> Result<(Targets, Plan, plan::Options)> {
     let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
     let saved = SavedPlan::parse(path, &text)?;
+    // Each file once (a fleet's targets share it), found where the plan
+    // expects it and unchanged.
     let mut specs = Vec::new();
+    let mut files: Vec<(&str, &str)> = Vec::new();
     for input in &saved.inputs {
+        if files.contains(&(input.file.as_str(), input.desired_sha256.as_str())) {
+            continue;
+        }
+        files.push((&input.file, &input.desired_sha256));
         let mut changed = None;
         let mut found = None;
         for candidate in input.candidates(path) {
@@ -736,7 +803,48 @@ async fn load_saved_plan(path: &Path, aws: &Settings) -> Result<(Targets, Plan, 
             (None, None) => return Err(input.lost(path)),
         }
     }
-    let targets = Targets::connect(specs, aws).await?;
+    let mut aws = aws.clone();
+    aws.shard = saved.shard;
+    let mut targets = Targets::connect(specs, &aws).await?;
+    // The same targets as when the plan was made, in the plan's order: a
+    // fleet's accounts may have changed since (an organizational unit).
+    let planned_failed: Vec<&str> = saved
+        .plan
+        .failed
+        .iter()
+        .map(|f| f.target.as_str())
+        .collect();
+    let mut ordered = Vec::new();
+    for input in &saved.inputs {
+        let Some(at) = targets.targets.iter().position(|t| t.label == input.label) else {
+            return Err(Error::Stale(format!(
+                "target {} is no longer among the files' targets",
+                input.label
+            )));
+        };
+        ordered.push(targets.targets.remove(at));
+    }
+    for extra in std::mem::take(&mut targets.targets) {
+        if planned_failed.contains(&extra.label.as_str()) {
+            let why = saved
+                .plan
+                .failed
+                .iter()
+                .find(|f| f.target == extra.label)
+                .map(|f| f.message.clone())
+                .unwrap_or_default();
+            targets.failed.push(plan::FailedTarget {
+                target: extra.label,
+                message: format!("not in the saved plan: it could not be planned ({why})"),
+            });
+        } else {
+            return Err(Error::Stale(format!(
+                "target {} is new among the files' targets (a fleet's accounts changed?)",
+                extra.label
+            )));
+        }
+    }
+    targets.targets = ordered;
     for (target, input) in targets.targets.iter().zip(&saved.inputs) {
         input.check_place(&target.account.place)?;
         if target.account.region != input.region {
@@ -747,6 +855,17 @@ async fn load_saved_plan(path: &Path, aws: &Settings) -> Result<(Targets, Plan, 
         }
     }
     targets.check_accounts().await?;
+    if !targets.failed.is_empty() && targets.targets.len() != saved.inputs.len() {
+        return Err(Error::Stale(format!(
+            "{} could not be reached now; nothing was applied",
+            targets
+                .failed
+                .iter()
+                .map(|f| format!("{} ({})", f.target, f.message))
+                .collect::<Vec<_>>()
+                .join(", ")
+        )));
+    }
     let identities =
         futures_util::future::try_join_all(targets.targets.iter().map(|t| t.account.identity()))
             .await?;
@@ -878,6 +997,22 @@ impl Phase {
         bar.finish_and_clear();
         out
     }
+}
+
+/// Saved plans as one: exit 3 when any is refused, else 0.
+fn show(paths: &[PathBuf], format: Format) -> Result<Exit> {
+    let mut plans = Vec::new();
+    for path in paths {
+        let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+        plans.push(SavedPlan::parse(path, &text)?.plan);
+    }
+    let plan = Plan::merge(plans);
+    print!("{}", render::render_plan(&plan, format, Style::detect()));
+    Ok(if plan.is_refused() {
+        Exit::Refused
+    } else {
+        Exit::Success
+    })
 }
 
 fn validate(files: &[PathBuf]) -> Result<Exit> {

@@ -199,6 +199,10 @@ pub(crate) struct Report {
     pub(crate) fail_on: Vec<Class>,
     /// Whether any finding is of a failing class.
     pub(crate) drift: bool,
+    /// Targets left out: they could not be opened, checked or read.
+    pub(crate) failed: Vec<crate::plan::FailedTarget>,
+    /// Connections and hosts waiting for a person in the console.
+    pub(crate) handshakes: Vec<crate::plan::Handshake>,
 }
 
 impl Report {
@@ -229,6 +233,8 @@ impl Report {
             summary,
             fail_on: fail_on.iter().copied().collect(),
             drift,
+            failed: Vec::new(),
+            handshakes: Vec::new(),
         }
     }
 }

@@ -17,10 +17,11 @@
 //! time spent.
 
 use std::future::Future;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
+use tokio::sync::Semaphore;
 use tokio::time::Instant;
 
 use crate::interrupt;
@@ -42,6 +43,24 @@ pub(crate) fn answered() -> u64 {
 /// How long a command waits on one call, all attempts included, unless
 /// `--timeout` says otherwise.
 pub(crate) const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Calls in flight at once across every target of a run, by default: large
+/// enough that a 200-target fleet at 25 ms per call is bound by the
+/// per-target concurrency and the CPU, not by this.
+pub(crate) const DEFAULT_MAX_IN_FLIGHT: usize = 256;
+
+/// The one limit on calls in flight, shared by every channel of the run.
+static IN_FLIGHT: OnceLock<Semaphore> = OnceLock::new();
+
+/// Set the run's limit on calls in flight (`--max-in-flight`); the first
+/// call wins, before any API call is made.
+pub(crate) fn limit_in_flight(max: usize) {
+    let _ = IN_FLIGHT.set(Semaphore::new(max.max(1)));
+}
+
+fn in_flight() -> &'static Semaphore {
+    IN_FLIGHT.get_or_init(|| Semaphore::new(DEFAULT_MAX_IN_FLIGHT))
+}
 
 /// Why a call did not go through, sorted by what may be done about it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -143,10 +162,17 @@ impl Channel {
                 at = self.pace.turn() => at,
                 _ = interrupt::wait() => return Err(Failure::Interrupted { after: ambiguous }),
             };
-            deadline += sent_at.saturating_duration_since(turn_from);
+            // A turn under the run's limit on calls in flight: waiting for
+            // one is not the endpoint's time either.
+            let permit = tokio::select! {
+                permit = in_flight().acquire() => permit.expect("the limit is never closed"),
+                _ = interrupt::wait() => return Err(Failure::Interrupted { after: ambiguous }),
+            };
+            deadline += Instant::now().saturating_duration_since(turn_from);
             attempts += 1;
             let limit = attempt_limit.min(deadline.saturating_duration_since(Instant::now()));
             let answer = tokio::time::timeout(limit, call()).await;
+            drop(permit);
             if answer.is_ok() {
                 ANSWERED.fetch_add(1, Ordering::Relaxed);
             }

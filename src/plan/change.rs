@@ -264,6 +264,12 @@ pub enum WarningKind {
         kept: String,
         users: Vec<String>,
     },
+    /// A resource of this stack in an account of the organisation that the
+    /// fleet no longer targets: nothing will manage or delete it.
+    Orphan {
+        account: String,
+        arn: Option<String>,
+    },
 }
 
 impl WarningKind {

@@ -37,7 +37,52 @@ pub struct Plan {
     pub changes: Vec<Change>,
     pub refusals: Vec<Refusal>,
     pub warnings: Vec<Warning>,
+    /// Targets left out: they could not be opened, checked or read.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub failed: Vec<FailedTarget>,
+    /// Organisation accounts outside the fleet that could not be scanned
+    /// for this stack's resources (informational).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub unscanned: Vec<FailedTarget>,
+    /// Connections and hosts waiting for a person in the console, or that
+    /// will once applied.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub handshakes: Vec<Handshake>,
     pub summary: Summary,
+}
+
+/// A connection or host that waits for its handshake (or set-up) in the
+/// AWS console.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Handshake {
+    pub target: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub account_id: Option<String>,
+    pub region: String,
+    pub kind: crate::resource::Kind,
+    pub name: String,
+    /// `None` until apply creates it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub arn: Option<String>,
+    pub waiting: Waiting,
+    /// The console page where a person completes it.
+    pub console: String,
+}
+
+/// Whether a handshake waits now, or will once apply creates the resource.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Waiting {
+    Now,
+    AfterApply,
+}
+
+/// A target that could not be opened, checked or read: the plan covers
+/// the others, and the command exits 1.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FailedTarget {
+    pub target: String,
+    pub message: String,
 }
 
 /// Which account, Region and stack a part of the plan is for.
@@ -52,6 +97,9 @@ pub struct TargetSummary {
     /// The API new resources are created through, so their ARN prefix.
     #[serde(default)]
     pub api: crate::resource::Api,
+    /// A fleet's retired account: the stack's resources there are deleted.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub retired: bool,
     /// Live resources carrying this stack's tag when the plan was made.
     pub managed: usize,
 }
@@ -125,6 +173,9 @@ impl Plan {
             changes: Vec::new(),
             refusals: Vec::new(),
             warnings: Vec::new(),
+            failed: Vec::new(),
+            unscanned: Vec::new(),
+            handshakes: Vec::new(),
             summary: Summary::default(),
         };
         for (mut summary, part) in parts {
@@ -136,6 +187,23 @@ impl Plan {
         }
         plan.summary = Summary::of(&plan.changes);
         plan
+    }
+
+    /// Several plans (of several saved files, say) as one, in the order
+    /// given.
+    pub fn merge(plans: Vec<Plan>) -> Plan {
+        let mut merged = Plan::combine(Vec::new());
+        for plan in plans {
+            merged.targets.extend(plan.targets);
+            merged.changes.extend(plan.changes);
+            merged.refusals.extend(plan.refusals);
+            merged.warnings.extend(plan.warnings);
+            merged.failed.extend(plan.failed);
+            merged.unscanned.extend(plan.unscanned);
+            merged.handshakes.extend(plan.handshakes);
+        }
+        merged.summary = Summary::of(&merged.changes);
+        merged
     }
 
     pub fn is_empty(&self) -> bool {

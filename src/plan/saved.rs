@@ -31,6 +31,9 @@ pub(crate) struct SavedPlan {
     pub format_version: String,
     pub tool_version: String,
     pub options: Options,
+    /// `--shard I/N` when the plan was made: applied with the same shard.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shard: Option<crate::fleet::Shard>,
     pub inputs: Vec<SavedInput>,
     pub plan: Plan,
     /// SHA-256 of this document with `checksum` empty.
@@ -57,11 +60,17 @@ pub(crate) struct SavedInput {
 }
 
 impl SavedPlan {
-    pub(crate) fn new(plan: Plan, options: Options, inputs: Vec<SavedInput>) -> SavedPlan {
+    pub(crate) fn new(
+        plan: Plan,
+        options: Options,
+        shard: Option<crate::fleet::Shard>,
+        inputs: Vec<SavedInput>,
+    ) -> SavedPlan {
         let mut saved = SavedPlan {
             format_version: SAVED_FORMAT_VERSION.to_owned(),
             tool_version: env!("CARGO_PKG_VERSION").to_owned(),
             options,
+            shard,
             inputs,
             plan,
             checksum: String::new(),

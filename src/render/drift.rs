@@ -48,6 +48,8 @@ fn drift_json(report: &Report) -> serde_json::Value {
         "summary": report.summary,
         "fail_on": report.fail_on,
         "drift": report.drift,
+        "failed": report.failed,
+        "handshakes": report.handshakes,
     })
 }
 
@@ -158,7 +160,11 @@ fn own_status_words(kind: Kind, status: &str) -> &'static str {
 }
 
 fn headline(report: &Report) -> String {
-    let labels: Vec<&str> = report.targets.iter().map(|t| t.label.as_str()).collect();
+    let labels: Vec<String> = if report.targets.len() > 3 {
+        vec![super::count(report.targets.len(), "target")]
+    } else {
+        report.targets.iter().map(|t| t.label.clone()).collect()
+    };
     let counts: Vec<String> = Class::ALL
         .iter()
         .filter_map(|c| {
@@ -166,7 +172,15 @@ fn headline(report: &Report) -> String {
             (n > 0).then(|| format!("{n} {}", c.as_str()))
         })
         .collect();
-    if report.findings.is_empty() {
+    let unread = if report.failed.is_empty() {
+        String::new()
+    } else {
+        format!(
+            " {} could not be read (below).",
+            super::count(report.failed.len(), "target")
+        )
+    };
+    let line = if report.findings.is_empty() {
         format!("No drift: {} match their files.", labels.join(", "))
     } else if report.drift {
         format!("DRIFT in {}: {}.", labels.join(", "), counts.join(", "))
@@ -176,7 +190,25 @@ fn headline(report: &Report) -> String {
             labels.join(", "),
             counts.join(", ")
         )
+    };
+    format!("{line}{unread}")
+}
+
+/// The targets that could not be read, a line each.
+fn failed_lines(report: &Report, bullet: &str) -> String {
+    let mut out = String::new();
+    if report.failed.is_empty() {
+        return out;
     }
+    writeln!(
+        out,
+        "\nnot read: these targets could not be reached, so their drift is unknown:"
+    )
+    .ok();
+    for f in &report.failed {
+        writeln!(out, "{bullet}{}: {}", f.target, f.message).ok();
+    }
+    out
 }
 
 fn drift_text(report: &Report) -> String {
@@ -205,6 +237,8 @@ fn drift_text(report: &Report) -> String {
             writeln!(out, "    {}", detail(f)).ok();
         }
     }
+    out.push_str(&failed_lines(report, "  "));
+    out.push_str(&super::worklist_text(&report.handshakes));
     out
 }
 
@@ -217,6 +251,7 @@ fn drift_markdown(report: &Report) -> String {
         headline(report)
     )
     .ok();
+    out.push_str(&failed_lines(report, "- "));
     if report.findings.is_empty() {
         return out;
     }
@@ -246,6 +281,17 @@ fn drift_markdown(report: &Report) -> String {
     for class in Class::ALL {
         if report.findings.iter().any(|f| f.class == class) {
             writeln!(out, "- **{}**: {}", class.as_str(), class.advice()).ok();
+        }
+    }
+    if !report.handshakes.is_empty() {
+        writeln!(
+            out,
+            "\n**Handshakes to complete** ({}), each signed in to its account:\n",
+            report.handshakes.len()
+        )
+        .ok();
+        for h in &report.handshakes {
+            writeln!(out, "- [ ] {}", super::worklist_item(h)).ok();
         }
     }
     out

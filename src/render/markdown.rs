@@ -95,7 +95,16 @@ impl<'a> Parts<'a> {
                 .map(breaking_item)
                 .collect(),
             rows: plan.changes.iter().map(table_row).collect(),
-            pending: pending.into_iter().map(warning_item).collect(),
+            // The handshake worklist, when the run made one, says all the
+            // PENDING warnings say and where to complete each, as tasks.
+            pending: if plan.handshakes.is_empty() {
+                pending.into_iter().map(warning_item).collect()
+            } else {
+                plan.handshakes
+                    .iter()
+                    .map(|h| format!("- [ ] {}\n", super::worklist_item(h)))
+                    .collect()
+            },
             other_warnings: other.into_iter().map(warning_item).collect(),
             diffs: plan.changes.iter().map(diff_block).collect(),
         }
@@ -150,6 +159,30 @@ impl<'a> Parts<'a> {
             let _ = writeln!(out, "**{}**\n", summary_counts(&plan.summary));
         }
         write_targets(&mut out, plan);
+
+        if !plan.unscanned.is_empty() {
+            let _ = writeln!(
+                out,
+                "*Not scanned for this stack's resources outside the fleet:* {}\n",
+                plan.unscanned
+                    .iter()
+                    .map(|f| format!("{} ({})", code(&f.target), one_line(&f.message)))
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            );
+        }
+        if !plan.failed.is_empty() {
+            let _ = writeln!(out, "> [!CAUTION]");
+            let _ = writeln!(
+                out,
+                "> **{} could not be reached**; this plan covers the others.\n>",
+                super::count(plan.failed.len(), "target")
+            );
+            for f in &plan.failed {
+                let _ = writeln!(out, "> - {}: {}", code(&f.target), one_line(&f.message));
+            }
+            out.push('\n');
+        }
 
         if refused {
             let n = plan.refusals.len();
@@ -228,11 +261,21 @@ impl<'a> Parts<'a> {
             let _ = writeln!(out, "### ⚠️ Warnings\n");
         }
         if !self.pending.is_empty() {
-            let _ = writeln!(
-                out,
-                "⚠️ These connections and hosts will be PENDING until someone completes the \
-                 handshake in the AWS console; pipelines cannot use them before that:\n"
-            );
+            if plan.handshakes.is_empty() {
+                let _ = writeln!(
+                    out,
+                    "⚠️ These connections and hosts will be PENDING until someone completes the \
+                     handshake in the AWS console; pipelines cannot use them before that:\n"
+                );
+            } else {
+                let _ = writeln!(
+                    out,
+                    "🤝 **Handshakes to complete** ({}): connections and hosts are PENDING until \
+                     a person signed in to their account completes them in the AWS console; \
+                     pipelines cannot use them before that:\n",
+                    plan.handshakes.len()
+                );
+            }
             for item in &self.pending[..kept.pending] {
                 out.push_str(item);
             }

@@ -13,9 +13,53 @@ mod text;
 pub(crate) mod words;
 
 use std::ffi::OsStr;
+use std::fmt::Write as _;
 use std::io::IsTerminal;
 
 use crate::plan::{Action, Plan, Summary};
+
+/// The handshake worklist for a terminal or a log: a line per connection
+/// or host waiting for a person, with where to complete it.
+pub(crate) fn worklist_text(list: &[crate::plan::Handshake]) -> String {
+    let mut out = String::new();
+    if list.is_empty() {
+        return out;
+    }
+    let _ = writeln!(
+        out,
+        "\nHandshakes to complete in the AWS console ({}):",
+        list.len()
+    );
+    for h in list {
+        let _ = writeln!(out, "  [ ] {}", worklist_item(h));
+    }
+    out
+}
+
+/// `connection "github" in 111111111111 eu-west-1 (arn…), PENDING: open <page>`.
+pub(crate) fn worklist_item(h: &crate::plan::Handshake) -> String {
+    let place = match &h.account_id {
+        Some(account) => format!("account {account}, {}", h.region),
+        None => format!("{} ({})", h.region, h.target),
+    };
+    let arn = h
+        .arn
+        .as_deref()
+        .map(|a| format!(" {a}"))
+        .unwrap_or_default();
+    let when = match h.waiting {
+        crate::plan::Waiting::Now => "PENDING",
+        crate::plan::Waiting::AfterApply => "PENDING once applied",
+    };
+    let action = match h.kind {
+        crate::resource::Kind::Host => "the Hosts tab, the host, then Set up host",
+        _ => "the connection, then Update pending connection",
+    };
+    format!(
+        "{} {:?} in {place}{arn}: {when}; open {} and choose {action}",
+        h.kind, h.name, h.console
+    )
+}
 
 #[cfg(test)]
 pub(crate) use drift::detail as finding_detail;

@@ -58,11 +58,17 @@ pub(crate) fn plan_text(plan: &Plan, style: Style) -> String {
     let mut out = String::new();
 
     if plan.is_empty() && !plan.is_refused() {
-        let _ = writeln!(
-            out,
-            "{}",
-            p.bold("No changes. The account matches the file.")
-        );
+        let line = if plan.failed.is_empty() {
+            "No changes. The account matches the file.".to_owned()
+        } else {
+            format!(
+                "No changes in the {} read (the others could not be, below).",
+                super::count(plan.targets.len(), "target")
+            )
+        };
+        let _ = writeln!(out, "{}", p.bold(&line));
+        write_failed(&mut out, &p, plan);
+        out.push_str(&super::worklist_text(&plan.handshakes));
         return out;
     }
 
@@ -125,6 +131,7 @@ pub(crate) fn plan_text(plan: &Plan, style: Style) -> String {
         out.push('\n');
     }
 
+    write_failed(&mut out, &p, plan);
     let _ = writeln!(
         out,
         "{}",
@@ -140,7 +147,43 @@ pub(crate) fn plan_text(plan: &Plan, style: Style) -> String {
             )
         );
     }
+    out.push_str(&super::worklist_text(&plan.handshakes));
     out
+}
+
+/// The targets that could not be planned, each with why; the accounts
+/// that could not be scanned for orphans.
+fn write_failed(out: &mut String, p: &Painter, plan: &Plan) {
+    if !plan.unscanned.is_empty() {
+        let _ = writeln!(
+            out,
+            "\n{}",
+            p.bold("Not scanned for this stack's resources outside the fleet:")
+        );
+        for f in &plan.unscanned {
+            let _ = writeln!(
+                out,
+                "{}",
+                wrap(&format!("{}: {}", f.target, f.message), "  ? ", "    ")
+            );
+        }
+    }
+    if plan.failed.is_empty() {
+        return;
+    }
+    let heading = format!(
+        "Not planned: {} could not be reached; the plan covers the others.",
+        super::count(plan.failed.len(), "target")
+    );
+    let _ = writeln!(out, "\n{}", p.bold(&p.fg(AnsiColor::Red, &heading)));
+    for f in &plan.failed {
+        let _ = writeln!(
+            out,
+            "{}",
+            wrap(&format!("{}: {}", f.target, f.message), "  ✗ ", "    ")
+        );
+    }
+    out.push('\n');
 }
 
 /// `platform-prod@eu-west-1 (stacks/prod.yaml, account 123456789012):`

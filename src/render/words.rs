@@ -128,6 +128,14 @@ pub(crate) fn warning(w: &Warning) -> String {
              Tools > Settings > Connections > Hosts > Set up host)"
                 .to_owned()
         }
+        WarningKind::Orphan { account, arn } => format!(
+            "is this stack's{} in account {account}, which the fleet no longer targets: nothing \
+             manages it now. To delete it, add the account to targets.retired_accounts and \
+             apply; to keep managing it, add the account back to targets",
+            arn.as_deref()
+                .map(|a| format!(" ({a})"))
+                .unwrap_or_default()
+        ),
         WarningKind::ExtraCopyInUse { copy, kept, users } => format!(
             "{copy} is a second copy of this host (the file's is {kept}); it stays while \
              connections use it: {}",

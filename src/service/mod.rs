@@ -10,6 +10,7 @@
 
 mod codestar;
 mod errors;
+mod organizations;
 
 use std::fmt::Debug;
 use std::sync::Arc;
@@ -23,6 +24,7 @@ use crate::resource::{Api, Tags};
 use crate::spec::Vpc;
 
 pub(crate) use codestar::{CodeConnections, CodeStar};
+pub(crate) use organizations::{OrgAccount, Organizations};
 
 /// One attempt of a call, as a future.
 pub(crate) type Call<'a, T> = BoxFuture<'a, Result<T, Attempt>>;

@@ -53,9 +53,14 @@ pub struct File {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(extend("enum" = ["codestar-connections", "codeconnections"]))]
     pub api: Option<Located<String>>,
-    /// AWS profile to use for this file's account (like `--profile`).
+    /// AWS profile to use for this file's account (like `--profile`); with
+    /// `targets:`, the credentials that assume each account's role.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub profile: Option<Located<String>>,
+    /// A fleet: the same resources in many accounts and Regions, each
+    /// reached by assuming a role. Replaces `region:` and `account_id:`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub targets: Option<FileTargets>,
     /// Tags merged under every resource's own tags (the resource's win).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     #[schemars(with = "BTreeMap<String, String>")]
@@ -289,6 +294,50 @@ pub struct FileSyncConfiguration {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(extend("enum" = ["ENABLED", "DISABLED"]))]
     pub pull_request_comment: Option<Located<String>>,
+}
+
+/// The accounts and Regions a fleet file is applied to. Each account ×
+/// Region is one target, `stack@account/region`.
+#[derive(Debug, Clone, PartialEq, Default, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FileTargets {
+    /// 12-digit account ids, quoted.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(inner(regex(pattern = r"^\d{12}$")))]
+    pub accounts: Vec<Located<String>>,
+    /// Every ACTIVE account below these organizational units, recursively,
+    /// read through AWS Organizations with the ambient credentials.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(inner(regex(pattern = r"^ou-[0-9a-z]{4,32}-[a-z0-9]{8,32}$")))]
+    pub organizational_units: Vec<Located<String>>,
+    /// Accounts left out, whatever `accounts` and the units say.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(inner(regex(pattern = r"^\d{12}$")))]
+    pub exclude_accounts: Vec<Located<String>>,
+    /// The Regions of every account, e.g. `[us-east-1, eu-west-1]`.
+    #[schemars(length(min = 1))]
+    pub regions: Located<Vec<Located<String>>>,
+    /// The role to assume in each account, naming it with `{account_id}`:
+    /// `arn:aws:iam::{account_id}:role/codestar-reconcile`.
+    pub role_arn: Located<String>,
+    /// The external id the roles' trust policies ask for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(min = 2, max = 1224))]
+    pub external_id: Option<Located<String>>,
+    /// The role session name (2-64 characters); `codestar-reconcile` when
+    /// left out.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(min = 2, max = 64), regex(pattern = r"^[\w+=,.@-]+$"))]
+    pub session_name: Option<Located<String>>,
+    /// How long each role session lasts: `15m` to `12h` (the role's
+    /// maximum session duration must allow it); 1 hour when left out.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub duration: Option<Located<String>>,
+    /// Accounts this stack leaves: its resources there are deleted (with
+    /// the same guards as any delete).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(inner(regex(pattern = r"^\d{12}$")))]
+    pub retired_accounts: Vec<Located<String>>,
 }
 
 /// How much one plan may destroy before it needs `--force`.

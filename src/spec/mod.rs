@@ -23,7 +23,7 @@ use crate::resource::{Api, Kind, ProviderType, Tags};
 pub use diagnostic::{Diagnostic, Diagnostics};
 pub use file::{
     DEFAULT_SCHEMA_REF, File, FileConnection, FileHost, FileRepositoryLink, FileSafety,
-    FileSyncConfiguration, FileTags, FileVpc, to_yaml, to_yaml_with_schema,
+    FileSyncConfiguration, FileTags, FileTargets, FileVpc, to_yaml, to_yaml_with_schema,
 };
 pub use load::{MAX_FILE_BYTES, json_schema_string, load};
 pub use located::{Located, Pos};
@@ -42,6 +42,9 @@ pub struct Target {
     /// the default.
     pub api: Option<Api>,
     pub profile: Option<String>,
+    /// `targets:`: the accounts and Regions of a fleet. `None` for a file of
+    /// one account and Region (and for each target a fleet expands to).
+    pub fleet: Option<Fleet>,
     pub hosts: Vec<Host>,
     pub connections: Vec<Connection>,
     pub repository_links: Vec<RepositoryLink>,
@@ -109,6 +112,32 @@ pub enum ConnectionSource {
     Host(String),
     /// `host_arn:` a host managed elsewhere.
     HostArn(String),
+}
+
+/// A fleet: the accounts and Regions one file is applied to, each account
+/// reached by assuming a role from the ambient credentials.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Fleet {
+    pub accounts: Vec<String>,
+    pub organizational_units: Vec<String>,
+    pub exclude_accounts: Vec<String>,
+    pub regions: Vec<String>,
+    /// With `{account_id}` where the account id goes.
+    pub role_arn: String,
+    pub external_id: Option<String>,
+    pub session_name: Option<String>,
+    pub duration: Option<std::time::Duration>,
+    pub retired_accounts: Vec<String>,
+}
+
+/// Where a fleet's role ARN names the account.
+pub const ACCOUNT_PLACEHOLDER: &str = "{account_id}";
+
+impl Fleet {
+    /// The role to assume in `account_id`.
+    pub fn role_in(&self, account_id: &str) -> String {
+        self.role_arn.replace(ACCOUNT_PLACEHOLDER, account_id)
+    }
 }
 
 /// A repository link as the file wants it; `tags` as for [`Host`].

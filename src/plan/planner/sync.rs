@@ -17,13 +17,13 @@ impl<'a> Planner<'a> {
     pub(super) fn plan_sync(&mut self, sync: &'a spec::SyncConfiguration) {
         let name = sync.resource_name.as_str();
         let (link_arn, link_replaced) = match self.links.get(&sync.repository) {
-            Some(Resolution::Existing(arn)) => (Some(arn.clone()), false),
+            Some(Resolution::Existing(arn)) => (Some(*arn), false),
             Some(Resolution::New) => (None, false),
             Some(Resolution::Replaced) => (None, true),
             // The link's own refusal explains.
             Some(Resolution::Unresolved) | None => return,
         };
-        let link_id = link_arn.as_deref().and_then(link_id_of);
+        let link_id = link_arn.and_then(link_id_of);
         let after = desired_sync_state(sync, link_id);
 
         let Some(live) = self
@@ -71,9 +71,7 @@ impl<'a> Planner<'a> {
 
         let before = live_sync_state(live);
         let mut fields = Vec::new();
-        let same_link = link_arn
-            .as_deref()
-            .is_some_and(|a| arn::same(a, &live.link_arn));
+        let same_link = link_arn.is_some_and(|a| arn::same(a, &live.link_arn));
         if !same_link {
             fields.push(Field::Repository);
         }

@@ -35,6 +35,7 @@ pub(crate) fn target(hosts: Vec<Host>, connections: Vec<Connection>) -> Target {
         account_id: None,
         api: None,
         profile: None,
+        fleet: None,
         hosts,
         connections,
         repository_links: Vec::new(),

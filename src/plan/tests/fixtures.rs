@@ -339,6 +339,7 @@ fn target(label: &str, file: &str, region: &str) -> TargetSummary {
         region: region.to_owned(),
         account_id: Some(ACCOUNT.to_owned()),
         api: crate::resource::Api::default(),
+        retired: false,
         managed: 0,
     }
 }

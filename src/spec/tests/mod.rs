@@ -448,6 +448,94 @@ rule!(
     )
 );
 
+// Fleets.
+const ROLE_TEMPLATE: &str = "arn:aws:iam::{account_id}:role/codestar-reconcile";
+
+fn fleet(targets: &str) -> String {
+    format!("{HEAD}targets:\n{targets}{GITHUB}")
+}
+
+rule!(
+    fleet_account_not_12_digits_and_twice,
+    fleet(&format!(
+        "  accounts: [\"12345\", \"111111111111\", \"111111111111\"]\n  regions: [eu-west-1]\n  role_arn: {ROLE_TEMPLATE}\n"
+    ))
+);
+rule!(
+    fleet_role_without_placeholder,
+    fleet(
+        "  accounts: [\"111111111111\"]\n  regions: [eu-west-1]\n  role_arn: arn:aws:iam::111111111111:role/codestar-reconcile\n"
+    )
+);
+rule!(
+    fleet_role_not_a_role,
+    fleet(
+        "  accounts: [\"111111111111\"]\n  regions: [eu-west-1]\n  role_arn: arn:aws:iam::{account_id}:user/me\n"
+    )
+);
+rule!(
+    fleet_region_twice_and_bad,
+    fleet(&format!(
+        "  accounts: [\"111111111111\"]\n  regions: [eu-west-1, EU-WEST-2, eu-west-1]\n  role_arn: {ROLE_TEMPLATE}\n"
+    ))
+);
+rule!(
+    fleet_no_regions,
+    fleet(&format!(
+        "  accounts: [\"111111111111\"]\n  regions: []\n  role_arn: {ROLE_TEMPLATE}\n"
+    ))
+);
+rule!(
+    fleet_names_no_account,
+    fleet(&format!(
+        "  regions: [eu-west-1]\n  role_arn: {ROLE_TEMPLATE}\n"
+    ))
+);
+rule!(
+    fleet_ou_malformed,
+    fleet(&format!(
+        "  organizational_units: [ou-ABC]\n  regions: [eu-west-1]\n  role_arn: {ROLE_TEMPLATE}\n"
+    ))
+);
+rule!(
+    fleet_retired_account_also_targeted,
+    fleet(&format!(
+        "  accounts: [\"111111111111\"]\n  retired_accounts: [\"111111111111\"]\n  regions: [eu-west-1]\n  role_arn: {ROLE_TEMPLATE}\n"
+    ))
+);
+rule!(
+    fleet_with_region_and_account_id,
+    format!(
+        "{HEAD}region: eu-west-1\naccount_id: \"111111111111\"\ntargets:\n  accounts: [\"111111111111\"]\n  regions: [eu-west-1]\n  role_arn: {ROLE_TEMPLATE}\n{GITHUB}"
+    )
+);
+rule!(
+    fleet_duration_and_session_name_out_of_range,
+    fleet(&format!(
+        "  accounts: [\"111111111111\"]\n  regions: [eu-west-1]\n  role_arn: {ROLE_TEMPLATE}\n  duration: 5m\n  session_name: \"a b\"\n"
+    ))
+);
+
+#[test]
+fn a_fleet_loads_with_its_accounts_regions_and_role() {
+    let target = load_one(&fleet(&format!(
+        "  accounts: [\"111111111111\", \"222222222222\"]\n  organizational_units: [ou-ab12-34567890]\n  exclude_accounts: [\"999999999999\"]\n  regions: [us-east-1, eu-west-1]\n  role_arn: {ROLE_TEMPLATE}\n  external_id: platform-ci\n  duration: 45m\n  retired_accounts: [\"333333333333\"]\n"
+    )));
+    let fleet = target.fleet.expect("a fleet");
+    assert_eq!(fleet.accounts, ["111111111111", "222222222222"]);
+    assert_eq!(fleet.organizational_units, ["ou-ab12-34567890"]);
+    assert_eq!(fleet.regions, ["us-east-1", "eu-west-1"]);
+    assert_eq!(
+        fleet.role_in("222222222222"),
+        "arn:aws:iam::222222222222:role/codestar-reconcile"
+    );
+    assert_eq!(fleet.external_id.as_deref(), Some("platform-ci"));
+    assert_eq!(fleet.duration, Some(std::time::Duration::from_secs(2700)));
+    assert_eq!(fleet.retired_accounts, ["333333333333"]);
+    assert_eq!(target.region, None);
+    assert_eq!(target.account_id, None);
+}
+
 #[test]
 fn a_link_and_its_sync_configuration_load_with_defaults() {
     let target = load_one(&links(
@@ -686,6 +774,7 @@ fn sample_file() -> File {
         account_id: Some(Located::new("012345678901".into())),
         api: Some(Located::new("codeconnections".into())),
         profile: None,
+        targets: None,
         default_tags: tags(&[("team", "platform"), ("cost", "4711")]),
         hosts: vec![FileHost {
             name: Located::new("ghes".into()),

@@ -9,12 +9,14 @@ use std::sync::LazyLock;
 use regex::Regex;
 
 mod connection;
+mod fleet;
 mod host;
 mod link;
 mod sync;
 mod tags;
 
 use connection::check_connection;
+use fleet::check_fleet;
 use host::check_host;
 use link::check_link;
 use sync::check_sync;
@@ -22,12 +24,13 @@ use tags::{check_tags, merged_tags, plain_tags};
 
 use super::diagnostic::Mark;
 use super::file::{
-    File, FileConnection, FileHost, FileRepositoryLink, FileSyncConfiguration, FileTags, FileVpc,
+    File, FileConnection, FileHost, FileRepositoryLink, FileSyncConfiguration, FileTags,
+    FileTargets, FileVpc,
 };
 use super::located::{Located, Pos};
 use super::{
-    CFN_STACK_SYNC, Connection, ConnectionSource, Diagnostic, Host, LinkConnection, RepositoryLink,
-    Safety, SyncConfiguration, Target, Vpc,
+    ACCOUNT_PLACEHOLDER, CFN_STACK_SYNC, Connection, ConnectionSource, Diagnostic, Fleet, Host,
+    LinkConnection, RepositoryLink, Safety, SyncConfiguration, Target, Vpc,
 };
 use crate::resource::{
     AWS_TAG_PREFIX, Api, MAX_CONNECTIONS_PER_REGION, MAX_HOSTS_PER_ACCOUNT, MAX_TAGS,
@@ -246,6 +249,7 @@ pub(super) fn validate(
         })
         .collect();
 
+    let fleet = file.targets.as_ref().map(|t| check_fleet(&mut c, &file, t));
     let region = file.region.as_ref().map(|r| r.value.as_str());
     let links: Vec<Option<RepositoryLink>> = file
         .repository_links
@@ -295,6 +299,7 @@ pub(super) fn validate(
         account_id: file.account_id.map(|a| a.value),
         api,
         profile: file.profile.map(|p| p.value),
+        fleet: fleet.flatten(),
         hosts: hosts.into_iter().flatten().collect(),
         connections: connections.into_iter().flatten().collect(),
         repository_links: links.into_iter().flatten().collect(),
