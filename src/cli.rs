@@ -272,8 +272,9 @@ pub(crate) struct EmulatorArgs {
     pub(crate) fault_account: Option<String>,
     /// Answer AWS Organizations from this organisation file (YAML or JSON;
     /// see docs/emulator.md). Without it Organizations is not in use.
-    #[arg(long, value_parser = emulator::parse_organization_file, value_name = "FILE")]
-    pub(crate) organization: Option<emulator::Organization>,
+    // Boxed: a whole tree would make every command's arguments as large.
+    #[arg(long, value_parser = |path: &str| emulator::parse_organization_file(path).map(Box::new), value_name = "FILE")]
+    pub(crate) organization: Option<Box<emulator::Organization>>,
     /// Refuse AssumeRole into this account or role ARN (`*` matches any
     /// run of characters); repeatable.
     #[arg(long, value_parser = emulator::parse_role_rule, value_name = "ACCOUNT_OR_ROLE_ARN")]
@@ -303,7 +304,7 @@ impl EmulatorArgs {
             max_hosts: args.max_hosts,
             max_tags: args.max_tags,
             fault_account_id: args.fault_account.clone(),
-            organization: args.organization.clone(),
+            organization: args.organization.as_deref().cloned(),
             deny_assume_role: args.deny_assume_role.clone(),
             external_ids: args.external_id.iter().cloned().collect(),
         }
