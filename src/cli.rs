@@ -291,6 +291,23 @@ pub(crate) struct EmulatorArgs {
     /// Tags quota per resource.
     #[arg(long, default_value_t = resource::MAX_TAGS, value_name = "N")]
     pub(crate) max_tags: usize,
+    /// Apply --latency-ms, --throttle-rps, --error-rate and
+    /// --lost-response-rate to this account only [default: every account].
+    #[arg(long, value_parser = emulator::parse_account_id, value_name = "ACCOUNT_ID")]
+    pub(crate) fault_account: Option<String>,
+    /// Answer AWS Organizations from this organisation file (YAML or JSON;
+    /// see docs/emulator.md). Without it Organizations is not in use.
+    // Boxed: a whole tree would make every command's arguments as large.
+    #[arg(long, value_parser = |path: &str| emulator::parse_organization_file(path).map(Box::new), value_name = "FILE")]
+    pub(crate) organization: Option<Box<emulator::Organization>>,
+    /// Refuse AssumeRole into this account or role ARN (`*` matches any
+    /// run of characters); repeatable.
+    #[arg(long, value_parser = emulator::parse_role_rule, value_name = "ACCOUNT_OR_ROLE_ARN")]
+    pub(crate) deny_assume_role: Vec<String>,
+    /// Roles of this account or role ARN (`*` allowed) require this
+    /// external id in AssumeRole; repeatable.
+    #[arg(long, value_parser = emulator::parse_external_id, value_name = "ACCOUNT_OR_ROLE_ARN=ID")]
+    pub(crate) external_id: Vec<(String, String)>,
 }
 
 impl EmulatorArgs {
@@ -311,6 +328,10 @@ impl EmulatorArgs {
             max_connections: args.max_connections,
             max_hosts: args.max_hosts,
             max_tags: args.max_tags,
+            fault_account_id: args.fault_account.clone(),
+            organization: args.organization.as_deref().cloned(),
+            deny_assume_role: args.deny_assume_role.clone(),
+            external_ids: args.external_id.iter().cloned().collect(),
         }
     }
 }

@@ -3,21 +3,30 @@
 //! unchanged. It is the fixture every test of the tool runs against, and the
 //! sandbox behind `--local`.
 //!
-//! This module is the server: configuration, routing, faults and the admin
-//! routes. The service itself lives in [`operations`] (the 27 operations
-//! over a [`state::Store`]), checked by [`model`] (the embedded service
-//! model), reached through [`sigv4`] (Region and signatures) and [`sts`].
-//! `docs/emulator.md` describes the behaviour and every choice made where
-//! AWS documents none.
+//! It plays a whole AWS organisation: every account has its own resources,
+//! a request acts in the account of the keys that signed it ([`identity`]),
+//! STS `AssumeRole` issues keys into any account ([`sts`]), and AWS
+//! Organizations' list calls answer from a tree given at start-up
+//! ([`organizations`]).
+//!
+//! This module is the server: configuration, routing and the admin routes.
+//! The service itself lives in [`operations`] (the 27 operations over a
+//! [`state::Store`]), checked by [`model`] (the embedded service model),
+//! reached through [`sigv4`] (Region and signatures); [`faults`] injects
+//! failures. `docs/emulator.md` describes the behaviour and every choice
+//! made where AWS documents none.
 
+mod faults;
+mod identity;
 mod model;
 mod operations;
+mod organizations;
 mod protocol;
 mod sigv4;
 mod state;
 mod sts;
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::BTreeMap;
 use std::io::Write;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -29,9 +38,7 @@ use axum::extract::{Request, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderValue, Method, StatusCode};
 use axum::response::Response;
-use rand::rngs::StdRng;
-use rand::{Rng, SeedableRng};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use serde_json::{Value, json};
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
@@ -39,9 +46,14 @@ use tokio::task::JoinHandle;
 use crate::error::{Error, Result};
 use crate::resource::{Api, MAX_CONNECTIONS_PER_REGION, MAX_HOSTS_PER_ACCOUNT, MAX_TAGS};
 
+use faults::{FaultSettings, FaultState, Faults, FaultsRequest};
+use identity::{Dialect, Principal, Signed};
 use operations::{Caller, Limits};
-use protocol::{ApiError, Wire, cbor_input, cbor_ok, json_ok};
+use protocol::{ApiError, Wire, cbor_input, cbor_ok, json_ok, json11_ok};
 use state::{StateLock, Store};
+use sts::Trust;
+
+pub use organizations::{MemberAccount, Organization, OrganizationalUnit, Root};
 
 /// The account of an emulator given none and a state file recording none.
 pub const DEFAULT_ACCOUNT_ID: &str = "123456789012";
@@ -77,6 +89,27 @@ pub fn parse_account_id(text: &str) -> std::result::Result<String, String> {
     }
 }
 
+/// An organisation file (`--organization FILE`), read and checked.
+pub fn parse_organization_file(path: &str) -> std::result::Result<Organization, String> {
+    Organization::load(Path::new(path))
+}
+
+/// A rule naming roles: a 12-digit account or a role ARN (`*` allowed).
+pub fn parse_role_rule(text: &str) -> std::result::Result<String, String> {
+    sts::check_rule(text).map(|()| text.to_owned())
+}
+
+/// `RULE=EXTERNAL_ID`: the external id the roles of a rule require.
+pub fn parse_external_id(text: &str) -> std::result::Result<(String, String), String> {
+    let (rule, id) = text
+        .rsplit_once('=')
+        .ok_or("expected ACCOUNT_OR_ROLE_ARN=EXTERNAL_ID")?;
+    if id.is_empty() {
+        return Err("the external id is empty".to_owned());
+    }
+    Ok((parse_role_rule(rule)?, id.to_owned()))
+}
+
 /// Everything the emulator needs to run, as plain data. `Default` is what an
 /// in-process user wants: a free loopback port, no state file, no faults.
 #[derive(Debug, Clone, PartialEq)]
@@ -85,8 +118,10 @@ pub struct Config {
     pub listen: String,
     /// State file; `None` keeps state in memory only.
     pub state: Option<PathBuf>,
-    /// The account; `None`: the one the state file records, else
-    /// [`DEFAULT_ACCOUNT_ID`]. A state file recording another is an error.
+    /// The default account: the one requests signed with any key but those
+    /// `AssumeRole` issued act in. `None`: the one the state file records,
+    /// else [`DEFAULT_ACCOUNT_ID`]. A state file recording another is an
+    /// error.
     pub account_id: Option<String>,
     /// Who holds the state file's lock, as another process waiting for it
     /// is told (`codestar-reconcile emulator`, `plan --local`, ...).
@@ -98,11 +133,22 @@ pub struct Config {
     pub throttle_rps: Option<u32>,
     pub error_rate: f64,
     pub lost_response_rate: f64,
+    /// The account the four faults above apply to; `None`: every account.
+    pub fault_account_id: Option<String>,
     pub seed: Option<u64>,
     pub credentials: Option<Credentials>,
     pub max_connections: usize,
     pub max_hosts: usize,
     pub max_tags: usize,
+    /// The organisation AWS Organizations answers for; `None`: every
+    /// Organizations call is `AWSOrganizationsNotInUseException`.
+    pub organization: Option<Organization>,
+    /// Roles `AssumeRole` refuses (`AccessDenied`): 12-digit accounts (every
+    /// role in them) or role ARNs, `*` matching any run of characters.
+    pub deny_assume_role: Vec<String>,
+    /// The external id roles require, by account or role ARN (`*` allowed);
+    /// a missing or different one is `AccessDenied`.
+    pub external_ids: BTreeMap<String, String>,
 }
 
 impl Default for Config {
@@ -117,11 +163,15 @@ impl Default for Config {
             throttle_rps: None,
             error_rate: 0.0,
             lost_response_rate: 0.0,
+            fault_account_id: None,
             seed: None,
             credentials: None,
             max_connections: MAX_CONNECTIONS_PER_REGION,
             max_hosts: MAX_HOSTS_PER_ACCOUNT,
             max_tags: MAX_TAGS,
+            organization: None,
+            deny_assume_role: Vec::new(),
+            external_ids: BTreeMap::new(),
         }
     }
 }
@@ -136,7 +186,39 @@ impl Config {
             .map_err(|e| Error::usage(format!("error rate: {e}")))?;
         parse_rate(&self.lost_response_rate.to_string())
             .map_err(|e| Error::usage(format!("lost response rate: {e}")))?;
+        if let Some(account_id) = &self.fault_account_id {
+            parse_account_id(account_id)
+                .map_err(|e| Error::usage(format!("fault account id: {e}")))?;
+        }
+        for rule in self.deny_assume_role.iter().chain(self.external_ids.keys()) {
+            sts::check_rule(rule).map_err(|e| Error::usage(format!("assume-role rule {e}")))?;
+        }
+        if let Some(organization) = &self.organization {
+            organization
+                .check()
+                .map_err(|e| Error::usage(format!("organization: {e}")))?;
+        }
         Ok(())
+    }
+
+    /// The trust rules of the configuration and of the organisation file.
+    fn trust(&self) -> Trust {
+        let mut trust = Trust {
+            deny: self.deny_assume_role.clone(),
+            external_ids: self.external_ids.clone(),
+        };
+        if let Some(organization) = &self.organization {
+            trust
+                .deny
+                .extend(organization.deny_assume_role.iter().cloned());
+            for (rule, id) in &organization.external_ids {
+                trust
+                    .external_ids
+                    .entry(rule.clone())
+                    .or_insert_with(|| id.clone());
+            }
+        }
+        trust
     }
 
     fn limits(&self) -> Limits {
@@ -147,48 +229,24 @@ impl Config {
         }
     }
 
-    fn faults(&self) -> Faults {
-        Faults {
+    fn faults(&self) -> FaultSettings {
+        let faults = Faults {
             latency_ms: self.latency_ms,
             throttle_rps: self.throttle_rps,
             error_rate: self.error_rate,
             lost_response_rate: self.lost_response_rate,
+        };
+        match &self.fault_account_id {
+            Some(account_id) => FaultSettings {
+                all: Faults::default(),
+                accounts: [(account_id.clone(), faults)].into(),
+            },
+            None => FaultSettings {
+                all: faults,
+                accounts: BTreeMap::new(),
+            },
         }
     }
-}
-
-/// The fault settings: from [`Config`] at start, replaceable while serving
-/// with `POST /_emulator/faults` (a benchmark fills the emulator fast, then
-/// turns latency on; a test turns faults off to inspect what is left).
-/// Fields left out of a POST are off.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-struct Faults {
-    latency_ms: u64,
-    throttle_rps: Option<u32>,
-    error_rate: f64,
-    lost_response_rate: f64,
-}
-
-impl Faults {
-    fn any(&self) -> bool {
-        *self != Faults::default()
-    }
-
-    fn check(&self) -> std::result::Result<(), String> {
-        parse_rate(&self.error_rate.to_string()).map_err(|e| format!("error_rate: {e}"))?;
-        parse_rate(&self.lost_response_rate.to_string())
-            .map_err(|e| format!("lost_response_rate: {e}"))?;
-        Ok(())
-    }
-}
-
-/// How many faults were injected, by kind, since start or reset.
-#[derive(Debug, Clone, Copy, Default, Serialize)]
-struct Injected {
-    throttled: u64,
-    errors: u64,
-    lost_responses: u64,
 }
 
 /// Run the emulator until Ctrl-C or SIGTERM, announcing its address as the
@@ -274,11 +332,10 @@ impl Emulator {
         };
         // Recorded at once, so the account stays the same from the first
         // command on, even one that changes nothing.
-        if store.account_id.as_ref() != Some(&account_id) {
-            store.account_id = Some(account_id.clone());
-            if let Some(path) = &config.state {
-                store.save(path)?;
-            }
+        if store.settle(&account_id)
+            && let Some(path) = &config.state
+        {
+            store.save(path)?;
         }
         let listener = tokio::net::TcpListener::bind(&config.listen)
             .await
@@ -291,13 +348,11 @@ impl Emulator {
             .unwrap_or_else(|| uuid::Uuid::new_v4().as_u64_pair().0);
         let config_has_faults = config.faults().any();
         let shared = Arc::new(Shared {
-            faults: Mutex::new(config.faults()),
-            injected: Mutex::new(Injected::default()),
+            faults: Mutex::new(FaultState::new(config.faults(), seed)),
+            trust: Mutex::new(config.trust()),
             store: Mutex::new(store),
             calls: Mutex::new(BTreeMap::new()),
             actions: Mutex::new(BTreeMap::new()),
-            rng: Mutex::new(StdRng::seed_from_u64(seed)),
-            window: Mutex::new(VecDeque::new()),
             account_id,
             config,
         });
@@ -375,20 +430,18 @@ impl Drop for RunningEmulator {
 /// What every request handler shares.
 struct Shared {
     config: Config,
-    /// The account every resource belongs to (see [`Config::account_id`]).
+    /// The default account (see [`Config::account_id`]).
     account_id: String,
-    faults: Mutex<Faults>,
-    injected: Mutex<Injected>,
+    faults: Mutex<FaultState>,
+    /// Which roles `AssumeRole` refuses: the configuration's rules, and
+    /// those added while serving.
+    trust: Mutex<Trust>,
     store: Mutex<Store>,
     /// API requests by operation name, failed ones included.
     calls: Mutex<BTreeMap<String, u64>>,
     /// The same calls by the IAM action each needs (`codeconnections:TagResource`,
     /// `sts:GetCallerIdentity`).
     actions: Mutex<BTreeMap<String, u64>>,
-    /// The one fault generator, seeded, so a sequential run is reproducible.
-    rng: Mutex<StdRng>,
-    /// Arrival times of the requests let through in the last second.
-    window: Mutex<VecDeque<Instant>>,
 }
 
 /// A lock that survives a panicked holder: the data is still consistent
@@ -405,37 +458,6 @@ impl Shared {
             .entry(call.operation().to_owned())
             .or_default() += 1;
         *lock(&self.actions).entry(call.action()).or_default() += 1;
-    }
-
-    /// A sliding one-second window over the requests that were let through.
-    fn throttle(&self, limit: Option<u32>) -> std::result::Result<(), ApiError> {
-        let Some(limit) = limit else {
-            return Ok(());
-        };
-        let now = Instant::now();
-        let mut window = lock(&self.window);
-        while window
-            .front()
-            .is_some_and(|t| now.duration_since(*t) >= Duration::from_secs(1))
-        {
-            window.pop_front();
-        }
-        if window.len() >= limit as usize {
-            lock(&self.injected).throttled += 1;
-            return Err(ApiError::new(
-                StatusCode::BAD_REQUEST,
-                "ThrottlingException",
-                "Rate exceeded",
-            ));
-        }
-        window.push_back(now);
-        Ok(())
-    }
-
-    /// True with probability `rate`; draws nothing when the fault is off so
-    /// one fault's setting does not shift another's sequence.
-    fn chance(&self, rate: f64) -> bool {
-        rate > 0.0 && lock(&self.rng).random::<f64>() < rate
     }
 
     fn persist(&self, store: &Store) -> std::result::Result<(), ApiError> {
@@ -477,19 +499,21 @@ async fn route(shared: &Shared, parts: &Parts, body: &[u8], request_id: &str) ->
         Ok(call) => call,
         Err((wire, error)) => return refuse(wire, error),
     };
-    let faults = *lock(&shared.faults);
-    if faults.latency_ms > 0 {
-        tokio::time::sleep(Duration::from_millis(faults.latency_ms)).await;
+    let account_id = identity::claimed_account(parts, &lock(&shared.store), &shared.account_id);
+    let latency = lock(&shared.faults).latency(&account_id);
+    if !latency.is_zero() {
+        tokio::time::sleep(latency).await;
     }
     shared.count(&call);
-    match api(shared, &faults, parts, body, request_id, &call) {
+    match api(shared, parts, body, request_id, &call) {
         Ok(response) => response,
         Err(error) => call.error(error, request_id),
     }
 }
 
 /// An API request: an operation of one of the service's two APIs (and the
-/// wire it came on), or an awsQuery (STS) action.
+/// wire it came on), an awsQuery (STS) action, or an AWS Organizations
+/// operation (AWS JSON 1.1).
 enum Call {
     Service {
         api: Api,
@@ -497,12 +521,17 @@ enum Call {
         operation: String,
     },
     Query(String),
+    Organizations(String),
 }
 
 /// The service shape names the two APIs' requests name: the JSON target
 /// prefix's last part, and the CBOR path's service.
 const CODESTAR_SERVICE: &str = "CodeStar_connections_20191201";
 const CODECONNECTIONS_SERVICE: &str = "CodeConnections_20231201";
+/// AWS Organizations' target prefix.
+const ORGANIZATIONS_SERVICE: &str = "AWSOrganizationsV20161128";
+/// The signing name Organizations' requests are scoped to.
+const ORGANIZATIONS_SIGNING_NAME: &str = "organizations";
 
 impl Call {
     /// Which operation of which API, on which wire; or the answer that
@@ -579,13 +608,14 @@ impl Call {
             let api = match prefix.rsplit('.').next().unwrap_or(prefix) {
                 CODESTAR_SERVICE => Api::CodestarConnections,
                 CODECONNECTIONS_SERVICE => Api::Codeconnections,
+                ORGANIZATIONS_SERVICE => return Ok(Call::Organizations(operation.to_owned())),
                 other => {
                     return Err((
                         Wire::Json,
                         unknown(
                             StatusCode::BAD_REQUEST,
                             format!(
-                                "X-Amz-Target {target:?} names service {other:?}; this endpoint serves {CODESTAR_SERVICE} and {CODECONNECTIONS_SERVICE}"
+                                "X-Amz-Target {target:?} names service {other:?}; this endpoint serves {CODESTAR_SERVICE}, {CODECONNECTIONS_SERVICE} and {ORGANIZATIONS_SERVICE}"
                             ),
                         ),
                     ));
@@ -611,7 +641,9 @@ impl Call {
 
     fn operation(&self) -> &str {
         match self {
-            Call::Service { operation, .. } | Call::Query(operation) => operation,
+            Call::Service { operation, .. }
+            | Call::Query(operation)
+            | Call::Organizations(operation) => operation,
         }
     }
 
@@ -620,6 +652,36 @@ impl Call {
         match self {
             Call::Service { api, operation, .. } => format!("{api}:{operation}"),
             Call::Query(operation) => format!("sts:{operation}"),
+            Call::Organizations(operation) => format!("organizations:{operation}"),
+        }
+    }
+
+    /// How the call's protocol names an unknown key.
+    fn dialect(&self) -> Dialect {
+        match self {
+            Call::Query(_) => Dialect::Query,
+            Call::Service { .. } | Call::Organizations(_) => Dialect::Json,
+        }
+    }
+
+    /// A throttled request, as the call's service says it.
+    fn throttled(&self) -> ApiError {
+        let code = match self {
+            Call::Organizations(_) => "TooManyRequestsException",
+            Call::Service { .. } | Call::Query(_) => "ThrottlingException",
+        };
+        ApiError::new(StatusCode::BAD_REQUEST, code, "Rate exceeded")
+    }
+
+    /// An internal failure, as the call's service says it.
+    fn internal(&self, message: &str) -> ApiError {
+        match self {
+            Call::Organizations(_) => ApiError::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "ServiceException",
+                message,
+            ),
+            Call::Service { .. } | Call::Query(_) => ApiError::internal(message),
         }
     }
 
@@ -633,6 +695,7 @@ impl Call {
                 wire: Wire::Cbor, ..
             } => error.into_cbor_response(CBOR_NAMESPACE),
             Call::Query(_) => error.into_query_response(request_id),
+            Call::Organizations(_) => error.into_json11_response(),
         }
     }
 }
@@ -656,20 +719,38 @@ fn refuse(wire: Wire, error: ApiError) -> Response {
 /// before the run never changes state and a lost response always does.
 fn api(
     shared: &Shared,
-    faults: &Faults,
     parts: &Parts,
     body: &[u8],
     request_id: &str,
     call: &Call,
 ) -> std::result::Result<Response, ApiError> {
     let auth = sigv4::authorization(parts)?;
-    if let Some(credentials) = &shared.config.credentials {
-        sigv4::verify(&auth, credentials, parts, body)?;
-    }
+    let now = now();
+    let principal = identity::authenticate(
+        Signed {
+            auth: &auth,
+            parts,
+            body,
+        },
+        &lock(&shared.store),
+        shared.config.credentials.as_ref(),
+        &shared.account_id,
+        now,
+        call.dialect(),
+    )?;
     let (api, wire, operation) = match call {
-        Call::Query(action) => {
-            check_faults(shared, faults)?;
-            return sts::answer(action, &shared.account_id, request_id);
+        Call::Query(action) => return query(shared, call, action, body, &principal, request_id),
+        Call::Organizations(operation) => {
+            check_signing_name(&auth, ORGANIZATIONS_SIGNING_NAME)?;
+            check_faults(shared, call, &principal.account_id)?;
+            let input = parse_body(body)?;
+            let output = organizations::run(
+                shared.config.organization.as_ref(),
+                &principal.account_id,
+                operation,
+                &input,
+            )?;
+            return Ok(json11_ok(&output));
         }
         Call::Service {
             api,
@@ -678,17 +759,8 @@ fn api(
         } => (*api, *wire, operation),
     };
     // As AWS: a request signed for the other name of the service is refused.
-    if auth.service != api.as_str() {
-        return Err(ApiError::new(
-            StatusCode::BAD_REQUEST,
-            "InvalidSignatureException",
-            format!(
-                "Credential should be scoped to correct service: '{}'. ",
-                api.as_str()
-            ),
-        ));
-    }
-    check_faults(shared, faults)?;
+    check_signing_name(&auth, api.as_str())?;
+    check_faults(shared, call, &principal.account_id)?;
     if !model::has_operation(api, operation) {
         return Err(ApiError::new(
             StatusCode::BAD_REQUEST,
@@ -703,8 +775,8 @@ fn api(
     let caller = Caller {
         api,
         region: &auth.region,
-        account_id: &shared.account_id,
-        now: now(),
+        account_id: &principal.account_id,
+        now,
     };
     let outcome = {
         let mut store = lock(&shared.store);
@@ -715,16 +787,66 @@ fn api(
         }
         outcome
     };
-    if outcome.changed && shared.chance(faults.lost_response_rate) {
-        lock(&shared.injected).lost_responses += 1;
-        return Err(ApiError::internal(
-            "Emulated lost response (--lost-response-rate); the change WAS committed",
-        ));
+    if outcome.changed && lock(&shared.faults).lost_response(&principal.account_id) {
+        return Err(call
+            .internal("Emulated lost response (--lost-response-rate); the change WAS committed"));
     }
     Ok(match wire {
         Wire::Json => json_ok(&outcome.output),
         Wire::Cbor => cbor_ok(&outcome.output, &model::timestamp_members(api, operation)),
     })
+}
+
+/// An STS action: faults, then the action; an `AssumeRole` is persisted
+/// (and may lose its response) like any other change.
+fn query(
+    shared: &Shared,
+    call: &Call,
+    action: &str,
+    body: &[u8],
+    principal: &Principal,
+    request_id: &str,
+) -> std::result::Result<Response, ApiError> {
+    check_faults(shared, call, &principal.account_id)?;
+    let trust = lock(&shared.trust).clone();
+    let (response, changed) = {
+        let mut store = lock(&shared.store);
+        let answer = sts::answer(
+            action,
+            &sts::params(body),
+            principal,
+            &trust,
+            &mut store,
+            now(),
+            request_id,
+        )?;
+        if answer.1 {
+            shared.persist(&store)?;
+        }
+        answer
+    };
+    if changed && lock(&shared.faults).lost_response(&principal.account_id) {
+        return Err(call
+            .internal("Emulated lost response (--lost-response-rate); the change WAS committed"));
+    }
+    Ok(response)
+}
+
+/// A request signed for another service than the one it calls is refused,
+/// as AWS refuses it.
+fn check_signing_name(
+    auth: &sigv4::Authorization,
+    expected: &str,
+) -> std::result::Result<(), ApiError> {
+    if auth.service == expected {
+        Ok(())
+    } else {
+        Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "InvalidSignatureException",
+            format!("Credential should be scoped to correct service: '{expected}'. "),
+        ))
+    }
 }
 
 /// The time now, as the service's timestamps record it.
@@ -736,14 +858,18 @@ fn now() -> state::EpochMillis {
         })
 }
 
-/// Throttling and injected failures, before anything runs.
-fn check_faults(shared: &Shared, faults: &Faults) -> std::result::Result<(), ApiError> {
-    shared.throttle(faults.throttle_rps)?;
-    if shared.chance(faults.error_rate) {
-        lock(&shared.injected).errors += 1;
-        return Err(ApiError::internal(
-            "Emulated internal failure (--error-rate); nothing was changed",
-        ));
+/// Throttling and injected failures of the account, before anything runs.
+fn check_faults(
+    shared: &Shared,
+    call: &Call,
+    account_id: &str,
+) -> std::result::Result<(), ApiError> {
+    let mut faults = lock(&shared.faults);
+    if faults.throttled(account_id, Instant::now()) {
+        return Err(call.throttled());
+    }
+    if faults.error(account_id) {
+        return Err(call.internal("Emulated internal failure (--error-rate); nothing was changed"));
     }
     Ok(())
 }
@@ -773,11 +899,12 @@ struct StatusRequest {
     message: Option<String>,
 }
 
-/// The fault settings in force and the faults injected so far.
-fn faults_answer(shared: &Shared) -> Value {
-    let mut answer = json!(*lock(&shared.faults));
-    answer["injected"] = json!(*lock(&shared.injected));
-    answer
+/// The body of `POST /_emulator/deny-assume-role`: one of the two.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DenyRequest {
+    role_arn: Option<String>,
+    account_id: Option<String>,
 }
 
 /// The admin routes: test controls outside the AWS API, exempt from faults
@@ -835,27 +962,50 @@ fn admin(
             shared.persist(&store)?;
             lock(&shared.calls).clear();
             lock(&shared.actions).clear();
-            lock(&shared.window).clear();
-            *lock(&shared.injected) = Injected::default();
+            lock(&shared.faults).reset();
+            *lock(&shared.trust) = shared.config.trust();
             Ok(json_ok(&json!({})))
         }
-        ("GET", "faults") => Ok(json_ok(&faults_answer(shared))),
+        ("GET", "faults") => Ok(json_ok(&lock(&shared.faults).answer())),
         ("POST", "faults") => {
-            let faults: Faults = serde_json::from_slice(body).map_err(|e| {
+            let request: FaultsRequest = serde_json::from_slice(body).map_err(|e| {
                 ApiError::validation(format!(
-                    "expected {{\"latency_ms\", \"throttle_rps\", \"error_rate\", \"lost_response_rate\"}} (each optional, left out = off): {e}"
+                    "expected {{\"account_id\", \"latency_ms\", \"throttle_rps\", \"error_rate\", \"lost_response_rate\"}} (each optional, left out = off; no account_id = every account): {e}"
                 ))
             })?;
-            faults.check().map_err(ApiError::validation)?;
-            *lock(&shared.faults) = faults;
-            lock(&shared.window).clear();
-            Ok(json_ok(&faults_answer(shared)))
+            let mut faults = lock(&shared.faults);
+            faults.replace(request).map_err(ApiError::validation)?;
+            Ok(json_ok(&faults.answer()))
+        }
+        ("POST", "deny-assume-role") => {
+            let request: DenyRequest = serde_json::from_slice(body).map_err(|e| {
+                ApiError::validation(format!(
+                    "expected {{\"role_arn\": ...}} or {{\"account_id\": ...}}: {e}"
+                ))
+            })?;
+            let rule = match (request.role_arn, request.account_id) {
+                (Some(role_arn), None) if role_arn.starts_with("arn:") => role_arn,
+                (None, Some(account_id)) => {
+                    parse_account_id(&account_id).map_err(ApiError::validation)?
+                }
+                _ => {
+                    return Err(ApiError::validation(
+                        "expected exactly one of \"role_arn\" (a role ARN, `*` allowed) and \"account_id\"",
+                    ));
+                }
+            };
+            sts::check_rule(&rule).map_err(ApiError::validation)?;
+            let mut trust = lock(&shared.trust);
+            if !trust.deny.contains(&rule) {
+                trust.deny.push(rule);
+            }
+            Ok(json_ok(&json!({ "deny_assume_role": trust.deny })))
         }
         _ => Err(ApiError::new(
             StatusCode::NOT_FOUND,
             "UnknownOperationException",
             format!(
-                "No admin route {method} {ADMIN_PREFIX}{path}; there are GET calls, GET actions, POST status, POST sync-event, POST sync-blocker, POST reset, GET/POST faults"
+                "No admin route {method} {ADMIN_PREFIX}{path}; there are GET calls, GET actions, POST status, POST sync-event, POST sync-blocker, POST reset, GET/POST faults, POST deny-assume-role"
             ),
         )),
     }

@@ -1,7 +1,7 @@
 //! The wire shapes of every route: AWS JSON 1.0 (both names of the service,
 //! as boto3, the AWS CLI and `aws-sdk-codestarconnections` send it), Smithy
 //! RPC v2 CBOR (CodeConnections, as `aws-sdk-codeconnections` sends it), and
-//! awsQuery errors (STS). The operations work on JSON values; CBOR is
+//! AWS JSON 1.1 (Organizations), and awsQuery errors (STS). The operations work on JSON values; CBOR is
 //! converted at the edge.
 
 use axum::http::{HeaderValue, StatusCode, header};
@@ -24,6 +24,9 @@ const CBOR_CONTENT_TYPE: &str = "application/cbor";
 /// Content type of every AWS JSON 1.0 request and response.
 pub(super) const JSON_CONTENT_TYPE: &str = "application/x-amz-json-1.0";
 
+/// Content type of AWS JSON 1.1 (Organizations) requests and responses.
+const JSON11_CONTENT_TYPE: &str = "application/x-amz-json-1.1";
+
 /// An error the emulated service answers with.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(super) struct ApiError {
@@ -31,6 +34,8 @@ pub(super) struct ApiError {
     /// The modelled error code, e.g. `ResourceNotFoundException`.
     pub code: &'static str,
     pub message: String,
+    /// Organizations' `InvalidInputException` says which rule was broken.
+    pub reason: Option<&'static str>,
 }
 
 impl ApiError {
@@ -43,7 +48,13 @@ impl ApiError {
             status,
             code,
             message: message.into(),
+            reason: None,
         }
+    }
+
+    pub(super) fn with_reason(mut self, reason: &'static str) -> ApiError {
+        self.reason = Some(reason);
+        self
     }
 
     pub(super) fn validation(message: impl Into<String>) -> ApiError {
@@ -95,9 +106,24 @@ impl ApiError {
     /// The error as AWS JSON 1.0 clients read it: the code in the body's
     /// `__type` and in `x-amzn-errortype`.
     pub(super) fn into_json_response(self) -> Response {
-        let body = json!({ "__type": self.code, "message": self.message });
+        self.into_json_response_as(JSON_CONTENT_TYPE)
+    }
+
+    /// The error as AWS JSON 1.1 clients (Organizations) read it: the same
+    /// body, with the `Reason` when there is one.
+    pub(super) fn into_json11_response(self) -> Response {
+        self.into_json_response_as(JSON11_CONTENT_TYPE)
+    }
+
+    fn into_json_response_as(self, content_type: &'static str) -> Response {
+        let mut body = json!({ "__type": self.code, "message": self.message });
+        if let Some(reason) = self.reason {
+            body["Reason"] = json!(reason);
+        }
         let mut response = (self.status, json_body(&body)).into_response();
-        set_json_content_type(&mut response);
+        response
+            .headers_mut()
+            .insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
         response
             .headers_mut()
             .insert("x-amzn-errortype", HeaderValue::from_static(self.code));
@@ -249,6 +275,16 @@ fn to_cbor(member: Option<&str>, value: &Value, timestamps: &[&str]) -> Cbor {
 pub(super) fn json_ok(body: &Value) -> Response {
     let mut response = (StatusCode::OK, json_body(body)).into_response();
     set_json_content_type(&mut response);
+    response
+}
+
+/// A successful AWS JSON 1.1 answer.
+pub(super) fn json11_ok(body: &Value) -> Response {
+    let mut response = (StatusCode::OK, json_body(body)).into_response();
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static(JSON11_CONTENT_TYPE),
+    );
     response
 }
 

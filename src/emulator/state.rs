@@ -1,6 +1,7 @@
-//! What the emulated service remembers: connections, hosts, repository links
-//! and sync configurations (with their sync history and blockers) per
-//! Region, the ARNs it ever issued, and their persistence to a JSON file.
+//! What the emulated service remembers: per account and Region, connections,
+//! hosts, repository links and sync configurations (with their sync history
+//! and blockers); the ARNs it ever issued; the temporary credentials STS
+//! issued; and their persistence to a JSON file.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -12,7 +13,7 @@ use crate::resource::{ProviderType, arn};
 
 /// Version of the state file layout, so a future layout can refuse old files
 /// instead of misreading them.
-const STATE_FORMAT: u32 = 1;
+const STATE_FORMAT: u32 = 2;
 
 /// A key/value tag, in the order the client gave it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -221,45 +222,115 @@ impl Region {
     }
 }
 
-/// Everything the emulator persists.
+/// The resources of one account, by Region name.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub(super) struct Account {
+    pub regions: BTreeMap<String, Region>,
+}
+
+/// Temporary credentials `AssumeRole` issued: the key they sign with, the
+/// secret and token that prove them, and the account they act in.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub(super) struct Session {
+    pub secret_access_key: String,
+    pub session_token: String,
+    /// The role's account: requests signed with these keys act in it.
+    pub account_id: String,
+    pub role_arn: String,
+    pub role_name: String,
+    /// The role's stable id (`AROA...`), as `AssumedRoleId` starts.
+    pub role_id: String,
+    pub session_name: String,
+    pub expiration: EpochMillis,
+    /// Issued to another session's keys (role chaining).
+    pub chained: bool,
+}
+
+/// Everything the emulator persists: every account's resources, and the
+/// temporary credentials that are still valid.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub(super) struct Store {
     format: u32,
     /// Next creation sequence number; never goes back, even on reset.
     pub next_seq: u64,
-    /// Every ARN ever handed out, so none is handed out twice, even after
-    /// its resource is deleted or the emulator is reset.
+    /// Every ARN ever handed out, in any account (an ARN names its account),
+    /// so none is handed out twice, even after its resource is deleted or
+    /// the emulator is reset.
     pub issued_arns: BTreeSet<String>,
-    /// Resources by Region name.
-    pub regions: BTreeMap<String, Region>,
-    /// The account the resources belong to (absent in files written before
-    /// it was recorded).
+    /// The default account: the one requests signed with keys `AssumeRole`
+    /// did not issue act in.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub account_id: Option<String>,
+    /// Resources by account id.
+    pub accounts: BTreeMap<String, Account>,
+    /// Temporary credentials by access key id.
+    #[serde(default)]
+    pub sessions: BTreeMap<String, Session>,
+    /// A format-1 file's resources that recorded no account: they belong to
+    /// the default account once the emulator knows it ([`Store::settle`]).
+    #[serde(skip)]
+    unsettled: Option<Account>,
+}
+
+/// Format 1: one account, its Regions at the top.
+#[derive(Deserialize)]
+struct StoreV1 {
+    next_seq: u64,
+    issued_arns: BTreeSet<String>,
+    regions: BTreeMap<String, Region>,
+    #[serde(default)]
+    account_id: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct Format {
+    format: u32,
 }
 
 impl Store {
-    /// Read the state file; a missing file is an empty emulator.
+    /// Read the state file; a missing file is an empty emulator. A format-1
+    /// file (one account) loads into the account it records, else into the
+    /// default account.
     pub(super) fn load(path: &Path) -> Result<Store> {
         let text = match std::fs::read_to_string(path) {
             Ok(text) => text,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Store::empty()),
             Err(e) => return Err(Error::io(path, e)),
         };
-        let store: Store = serde_json::from_str(&text).map_err(|e| {
+        let not_state = |e: serde_json::Error| {
             Error::Other(format!(
                 "{}: not an emulator state file: {e}",
                 path.display()
             ))
-        })?;
-        if store.format != STATE_FORMAT {
-            return Err(Error::Other(format!(
-                "{}: emulator state format {} is not supported (expected {STATE_FORMAT})",
-                path.display(),
-                store.format
-            )));
+        };
+        let Format { format } = serde_json::from_str(&text).map_err(not_state)?;
+        match format {
+            1 => {
+                let v1: StoreV1 = serde_json::from_str(&text).map_err(not_state)?;
+                let account = Account {
+                    regions: v1.regions,
+                };
+                let mut store = Store {
+                    next_seq: v1.next_seq,
+                    issued_arns: v1.issued_arns,
+                    ..Store::empty()
+                };
+                match v1.account_id {
+                    Some(id) => {
+                        store.accounts.insert(id.clone(), account);
+                        store.account_id = Some(id);
+                    }
+                    None => store.unsettled = Some(account),
+                }
+                Ok(store)
+            }
+            STATE_FORMAT => serde_json::from_str(&text).map_err(not_state),
+            other => Err(Error::Other(format!(
+                "{}: emulator state format {other} is not supported (expected 1 or \
+                 {STATE_FORMAT})",
+                path.display()
+            ))),
         }
-        Ok(store)
     }
 
     pub(super) fn empty() -> Store {
@@ -267,6 +338,18 @@ impl Store {
             format: STATE_FORMAT,
             ..Store::default()
         }
+    }
+
+    /// Record the default account, and give it the resources of a format-1
+    /// file that named none. True when that changed the store.
+    pub(super) fn settle(&mut self, default_account: &str) -> bool {
+        let changed =
+            self.account_id.as_deref() != Some(default_account) || self.unsettled.is_some();
+        self.account_id = Some(default_account.to_owned());
+        if let Some(account) = self.unsettled.take() {
+            self.accounts.insert(default_account.to_owned(), account);
+        }
+        changed
     }
 
     /// Write the state atomically: a reader (or a crash) sees the old file or
@@ -280,27 +363,37 @@ impl Store {
         std::fs::rename(&temp, path).map_err(|e| Error::io(path, e))
     }
 
-    /// The Region's resources, created empty on first use.
-    pub(super) fn region_mut(&mut self, name: &str) -> &mut Region {
-        self.regions.entry(name.to_string()).or_default()
+    /// The account's Region, created empty on first use.
+    pub(super) fn region_mut(&mut self, account_id: &str, name: &str) -> &mut Region {
+        self.accounts
+            .entry(account_id.to_owned())
+            .or_default()
+            .regions
+            .entry(name.to_string())
+            .or_default()
     }
 
-    /// The Region's resources, or an empty Region. Borrowed: every read
-    /// asks for it, and a copy of a full Region per request was most of the
+    /// The account's Region, or an empty Region. Borrowed: every read asks
+    /// for it, and a copy of a full Region per request was most of the
     /// emulator's time under load.
-    pub(super) fn region(&self, name: &str) -> &Region {
+    pub(super) fn region(&self, account_id: &str, name: &str) -> &Region {
         static EMPTY: Region = Region {
             connections: Vec::new(),
             hosts: Vec::new(),
             repository_links: Vec::new(),
             sync_configurations: Vec::new(),
         };
-        self.regions.get(name).unwrap_or(&EMPTY)
+        self.accounts
+            .get(account_id)
+            .and_then(|account| account.regions.get(name))
+            .unwrap_or(&EMPTY)
     }
 
     /// Hosts count against one quota for the whole account, across Regions.
-    pub(super) fn host_count(&self) -> usize {
-        self.regions.values().map(|r| r.hosts.len()).sum()
+    pub(super) fn host_count(&self, account_id: &str) -> usize {
+        self.accounts
+            .get(account_id)
+            .map_or(0, |a| a.regions.values().map(|r| r.hosts.len()).sum())
     }
 
     pub(super) fn take_seq(&mut self) -> u64 {
@@ -314,10 +407,22 @@ impl Store {
         self.issued_arns.insert(arn::canonical(resource_arn))
     }
 
-    /// Forget every resource; keep what guarantees ARNs and pagination tokens
-    /// are never reused.
+    /// Keep temporary credentials, forgetting those expired at `now`.
+    pub(super) fn add_session(
+        &mut self,
+        access_key_id: String,
+        session: Session,
+        now: EpochMillis,
+    ) {
+        self.sessions.retain(|_, s| s.expiration > now);
+        self.sessions.insert(access_key_id, session);
+    }
+
+    /// Forget every resource in every account; keep what guarantees ARNs and
+    /// pagination tokens are never reused, and the temporary credentials
+    /// (clients still hold them).
     pub(super) fn reset(&mut self) {
-        self.regions.clear();
+        self.accounts.clear();
     }
 }
 
@@ -412,7 +517,9 @@ mod tests {
         );
         let mut store = Store::empty();
         store.issue("arn:aws:codestar-connections:eu-west-1:123456789012:host/a-00000000");
-        store.region_mut("eu-west-1");
+        store.region_mut("123456789012", "eu-west-1");
+        store.region_mut("210987654321", "us-east-1");
+        store.settle("123456789012");
         store.save(&path).expect("save");
         assert_eq!(Store::load(&path).expect("load"), store);
         let leftovers: Vec<_> = std::fs::read_dir(dir.path())
@@ -433,10 +540,39 @@ mod tests {
                 "regions": {"eu-west-1": {"connections": [], "hosts": []}}}"#,
         )
         .expect("write");
-        let store = Store::load(&path).expect("loads");
-        let region = store.region("eu-west-1");
+        let mut store = Store::load(&path).expect("loads");
+        assert_eq!(store.account_id, None);
+        store.settle("210987654321");
+        assert_eq!(store.accounts.len(), 1, "{store:?}");
+        let region = store.region("210987654321", "eu-west-1");
         assert!(region.repository_links.is_empty() && region.sync_configurations.is_empty());
         assert_eq!(store.next_seq, 3);
+    }
+
+    #[test]
+    fn a_format_1_file_loads_into_the_account_it_records() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("state.json");
+        let arn = "arn:aws:codestar-connections:eu-west-1:111111111111:host/a-00000000";
+        std::fs::write(
+            &path,
+            format!(
+                r#"{{"format": 1, "next_seq": 1, "issued_arns": ["{arn}"], "account_id": "111111111111",
+                "regions": {{"eu-west-1": {{"connections": [], "hosts": [{{"seq": 0, "arn": "{arn}",
+                "name": "a", "provider_type": "GitHubEnterpriseServer", "provider_endpoint": "https://x",
+                "vpc_configuration": null, "status": "PENDING", "status_message": null, "tags": []}}]}}}}}}"#
+            ),
+        )
+        .expect("write");
+        let mut store = Store::load(&path).expect("loads");
+        assert_eq!(store.account_id.as_deref(), Some("111111111111"));
+        store.settle("111111111111");
+        assert_eq!(store.host_count("111111111111"), 1);
+        assert_eq!(store.host_count("123456789012"), 0);
+        store.save(&path).expect("save");
+        let text = std::fs::read_to_string(&path).expect("read");
+        assert!(text.contains("\"format\": 2"), "{text}");
+        assert_eq!(Store::load(&path).expect("loads again"), store);
     }
 
     #[test]

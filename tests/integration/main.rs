@@ -14,6 +14,7 @@ mod invariants;
 mod kit;
 mod links_emulator;
 mod not_alone;
+mod organization;
 mod proxy;
 mod scenario;
 mod support;

@@ -24,6 +24,44 @@ pub(crate) const SECRET_ACCESS_KEY: &str = "sandbox-secret";
 /// The account the emulator puts everything in by default.
 pub(crate) const ACCOUNT_ID: &str = "123456789012";
 
+/// The role name [`Sandbox::assume`] assumes in every account.
+pub(crate) const ROLE_NAME: &str = "reconcile";
+
+/// `arn:aws:iam::<account_id>:role/<ROLE_NAME>`.
+pub(crate) fn role_arn(account_id: &str) -> String {
+    format!("arn:aws:iam::{account_id}:role/{ROLE_NAME}")
+}
+
+/// Keys to sign with: the sandbox's, or temporary ones STS issued.
+#[derive(Debug, Clone)]
+pub(crate) struct Keys {
+    pub access_key_id: String,
+    pub secret_access_key: String,
+    pub session_token: Option<String>,
+}
+
+impl Keys {
+    /// The keys every sandbox client signs with (the default account).
+    pub(crate) fn sandbox() -> Keys {
+        Keys {
+            access_key_id: ACCESS_KEY_ID.to_owned(),
+            secret_access_key: SECRET_ACCESS_KEY.to_owned(),
+            session_token: None,
+        }
+    }
+
+    /// The keys as SDK credentials (one type for every SDK crate).
+    pub(crate) fn credentials(&self) -> Credentials {
+        Credentials::new(
+            &self.access_key_id,
+            &self.secret_access_key,
+            self.session_token.clone(),
+            None,
+            "test keys",
+        )
+    }
+}
+
 /// An emulator serving on `127.0.0.1:<free port>` until dropped.
 pub(crate) struct Sandbox {
     addr: SocketAddr,
@@ -157,6 +195,102 @@ impl Sandbox {
             .endpoint_url(self.url())
             .build();
         aws_sdk_sts::Client::from_conf(config)
+    }
+
+    /// Temporary keys of `arn:aws:iam::<account_id>:role/<ROLE_NAME>`,
+    /// assumed with the sandbox keys through `aws-sdk-sts`.
+    pub(crate) async fn assume(&self, account_id: &str) -> Keys {
+        let assumed = self
+            .sts_client("us-east-1")
+            .await
+            .assume_role()
+            .role_arn(role_arn(account_id))
+            .role_session_name("test")
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("assume a role in {account_id}: {e:?}"));
+        let credentials = assumed.credentials().expect("credentials");
+        Keys {
+            access_key_id: credentials.access_key_id().to_owned(),
+            secret_access_key: credentials.secret_access_key().to_owned(),
+            session_token: Some(credentials.session_token().to_owned()),
+        }
+    }
+
+    /// A CodeStar Connections client acting in `account_id`: it assumes a
+    /// role there and signs with the temporary keys.
+    pub(crate) async fn client_in(&self, account_id: &str, region: &str) -> codestar::Client {
+        let keys = self.assume(account_id).await;
+        self.client_with(&keys, region)
+    }
+
+    /// A CodeStar Connections client signing with `keys`, without retries
+    /// (so a refused or injected failure shows as it was answered).
+    pub(crate) fn client_with(&self, keys: &Keys, region: &str) -> codestar::Client {
+        codestar::Client::from_conf(
+            self.config(region)
+                .credentials_provider(keys.credentials())
+                .retry_config(codestar::config::retry::RetryConfig::disabled())
+                .build(),
+        )
+    }
+
+    /// A CodeConnections client (RPC v2 CBOR) signing with `keys`.
+    pub(crate) fn codeconnections_client_with(
+        &self,
+        keys: &Keys,
+        region: &str,
+    ) -> aws_sdk_codeconnections::Client {
+        use aws_sdk_codeconnections::config::{BehaviorVersion, Region};
+        let config = aws_sdk_codeconnections::Config::builder()
+            .behavior_version(BehaviorVersion::latest())
+            .region(Region::new(region.to_string()))
+            .credentials_provider(keys.credentials())
+            .endpoint_url(self.url())
+            .build();
+        aws_sdk_codeconnections::Client::from_conf(config)
+    }
+
+    /// An STS client signing with `keys`, without retries.
+    pub(crate) fn sts_client_with(&self, keys: &Keys, region: &str) -> aws_sdk_sts::Client {
+        let config = aws_sdk_sts::Config::builder()
+            .behavior_version(aws_sdk_sts::config::BehaviorVersion::latest())
+            .region(aws_sdk_sts::config::Region::new(region.to_string()))
+            .credentials_provider(keys.credentials())
+            .retry_config(aws_sdk_sts::config::retry::RetryConfig::disabled())
+            .endpoint_url(self.url())
+            .build();
+        aws_sdk_sts::Client::from_conf(config)
+    }
+
+    /// An AWS Organizations client signing with the sandbox keys (the
+    /// default account).
+    pub(crate) fn organizations_client(&self) -> aws_sdk_organizations::Client {
+        self.organizations_client_with(&Keys::sandbox())
+    }
+
+    /// An AWS Organizations client signing with `keys`, without retries.
+    pub(crate) fn organizations_client_with(&self, keys: &Keys) -> aws_sdk_organizations::Client {
+        use aws_sdk_organizations::config::{BehaviorVersion, Region};
+        let config = aws_sdk_organizations::Config::builder()
+            .behavior_version(BehaviorVersion::latest())
+            .region(Region::new("us-east-1"))
+            .credentials_provider(keys.credentials())
+            .retry_config(aws_sdk_organizations::config::retry::RetryConfig::disabled())
+            .endpoint_url(self.url())
+            .build();
+        aws_sdk_organizations::Client::from_conf(config)
+    }
+
+    /// Shared AWS configuration for this sandbox (the sandbox keys, the
+    /// endpoint, `region`), as aws-config's providers take it.
+    pub(crate) async fn sdk_config(&self, region: &str) -> aws_config::SdkConfig {
+        aws_config::defaults(aws_config::BehaviorVersion::latest())
+            .region(aws_config::Region::new(region.to_string()))
+            .credentials_provider(Keys::sandbox().credentials())
+            .endpoint_url(self.url())
+            .load()
+            .await
     }
 
     /// API requests so far, by operation (`GET /_emulator/calls`).

@@ -50,7 +50,7 @@ pub(super) fn create(
         .as_deref()
         .map(provider_type)
         .transpose()?;
-    let region = store.region(caller.region);
+    let region = store.region(caller.account_id, caller.region);
     let (provider, host_arn) = match (&input.host_arn, requested) {
         (Some(host_arn), requested) => {
             let host = region.host(host_arn).ok_or_else(|| {
@@ -101,7 +101,7 @@ pub(super) fn create(
         format!("connection/{}", uuid::Uuid::new_v4())
     });
     store
-        .region_mut(caller.region)
+        .region_mut(caller.account_id, caller.region)
         .connections
         .push(Connection {
             seq,
@@ -123,7 +123,7 @@ pub(super) fn delete(
     store: &mut Store,
     input: ConnectionArnInput,
 ) -> Result<Outcome, ApiError> {
-    let region = store.region_mut(caller.region);
+    let region = store.region_mut(caller.account_id, caller.region);
     let index = region
         .connections
         .iter()
@@ -152,7 +152,7 @@ pub(super) fn get(
     store: &Store,
     input: ConnectionArnInput,
 ) -> Result<Outcome, ApiError> {
-    let region = store.region(caller.region);
+    let region = store.region(caller.account_id, caller.region);
     let connection = region
         .connection(&input.connection_arn)
         .ok_or_else(|| connection_not_found(&input.connection_arn))?;
@@ -174,7 +174,7 @@ pub(super) fn list(
     store: &Store,
     input: ListConnectionsInput,
 ) -> Result<Outcome, ApiError> {
-    let region = store.region(caller.region);
+    let region = store.region(caller.account_id, caller.region);
     // Filtering by a host that does not exist is a mistake worth reporting,
     // and the one case where the model's ResourceNotFoundException fits.
     if let Some(filter) = input.host_arn_filter.as_deref()

@@ -62,7 +62,7 @@ pub(super) fn create(
             "Hosts are for GitHubEnterpriseServer or GitLabSelfManaged, not {provider}"
         )));
     }
-    if store.host_count() >= limits.max_hosts {
+    if store.host_count(caller.account_id) >= limits.max_hosts {
         return Err(ApiError::limit(format!(
             "Maximum number of hosts ({}) reached for account {}",
             limits.max_hosts, caller.account_id
@@ -74,17 +74,20 @@ pub(super) fn create(
         let suffix = &uuid::Uuid::new_v4().simple().to_string()[..8];
         format!("host/{}-{suffix}", input.name)
     });
-    store.region_mut(caller.region).hosts.push(Host {
-        seq,
-        arn: arn.clone(),
-        name: input.name,
-        provider_type: provider,
-        provider_endpoint: input.provider_endpoint,
-        vpc_configuration: input.vpc_configuration,
-        status: PENDING.to_string(),
-        status_message: None,
-        tags: tags.clone(),
-    });
+    store
+        .region_mut(caller.account_id, caller.region)
+        .hosts
+        .push(Host {
+            seq,
+            arn: arn.clone(),
+            name: input.name,
+            provider_type: provider,
+            provider_endpoint: input.provider_endpoint,
+            vpc_configuration: input.vpc_configuration,
+            status: PENDING.to_string(),
+            status_message: None,
+            tags: tags.clone(),
+        });
     Ok(Outcome::changed(
         json!({ "HostArn": arn, "Tags": tags_json(&tags) }),
     ))
@@ -95,7 +98,7 @@ pub(super) fn delete(
     store: &mut Store,
     input: HostArnInput,
 ) -> Result<Outcome, ApiError> {
-    let region = store.region_mut(caller.region);
+    let region = store.region_mut(caller.account_id, caller.region);
     let index = region
         .hosts
         .iter()
@@ -128,7 +131,7 @@ pub(super) fn get(
     store: &Store,
     input: HostArnInput,
 ) -> Result<Outcome, ApiError> {
-    let region = store.region(caller.region);
+    let region = store.region(caller.account_id, caller.region);
     let host = region
         .host(&input.host_arn)
         .ok_or_else(|| host_not_found(&input.host_arn))?;
@@ -152,7 +155,7 @@ pub(super) fn list(
     store: &Store,
     input: ListHostsInput,
 ) -> Result<Outcome, ApiError> {
-    let region = store.region(caller.region);
+    let region = store.region(caller.account_id, caller.region);
     let all: Vec<&Host> = region.hosts.iter().collect();
     let (page, next) = paginate(
         &all,
@@ -173,7 +176,7 @@ pub(super) fn update(
     store: &mut Store,
     input: UpdateHostInput,
 ) -> Result<Outcome, ApiError> {
-    let region = store.region_mut(caller.region);
+    let region = store.region_mut(caller.account_id, caller.region);
     let host = region
         .hosts
         .iter_mut()

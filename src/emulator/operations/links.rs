@@ -49,7 +49,7 @@ pub(super) fn create(
 ) -> Result<Outcome, ApiError> {
     let tags = input.tags.unwrap_or_default();
     check_tag_keys(tags.iter().map(|t| t.key.as_str()))?;
-    let region = store.region(caller.region);
+    let region = store.region(caller.account_id, caller.region);
     let connection = region
         .connection(&input.connection_arn)
         .ok_or_else(|| connection_not_found(&input.connection_arn))?;
@@ -84,7 +84,10 @@ pub(super) fn create(
         repository_syncs: Vec::new(),
     };
     let output = json!({ "RepositoryLinkInfo": link_json(&link) });
-    store.region_mut(caller.region).repository_links.push(link);
+    store
+        .region_mut(caller.account_id, caller.region)
+        .repository_links
+        .push(link);
     Ok(Outcome::changed(output))
 }
 
@@ -93,7 +96,7 @@ pub(super) fn delete(
     store: &mut Store,
     input: RepositoryLinkIdInput,
 ) -> Result<Outcome, ApiError> {
-    let region = store.region_mut(caller.region);
+    let region = store.region_mut(caller.account_id, caller.region);
     let index = region
         .repository_links
         .iter()
@@ -127,7 +130,7 @@ pub(super) fn get(
     input: RepositoryLinkIdInput,
 ) -> Result<Outcome, ApiError> {
     let link = store
-        .region(caller.region)
+        .region(caller.account_id, caller.region)
         .repository_link(&input.repository_link_id)
         .ok_or_else(|| link_not_found(&input.repository_link_id))?;
     Ok(Outcome::read(
@@ -141,7 +144,7 @@ pub(super) fn list(
     input: ListRepositoryLinksInput,
 ) -> Result<Outcome, ApiError> {
     let all: Vec<&RepositoryLink> = store
-        .region(caller.region)
+        .region(caller.account_id, caller.region)
         .repository_links
         .iter()
         .collect();
@@ -169,7 +172,7 @@ pub(super) fn update(
     store: &mut Store,
     input: UpdateRepositoryLinkInput,
 ) -> Result<Outcome, ApiError> {
-    let region = store.region_mut(caller.region);
+    let region = store.region_mut(caller.account_id, caller.region);
     let index = region
         .repository_links
         .iter()
@@ -316,7 +319,13 @@ mod tests {
         assert_eq!(code(again), "ResourceAlreadyExistsException");
         // The same names at another provider are another repository.
         link(&mut store, NEW, &gitlab, "app");
-        assert_eq!(store.region(REGION).repository_links.len(), 2);
+        assert_eq!(
+            store
+                .region(super::super::TEST_ACCOUNT, REGION)
+                .repository_links
+                .len(),
+            2
+        );
     }
 
     #[test]

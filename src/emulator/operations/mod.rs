@@ -152,14 +152,18 @@ fn parse<T: DeserializeOwned>(input: Value) -> Result<T, ApiError> {
 }
 
 /// Set a resource's status as the console handshake (or a failure) would.
-/// The resource is found by ARN in whichever Region holds it.
+/// The resource is found by ARN in whichever account and Region holds it.
 pub(super) fn set_status(
     store: &mut Store,
     resource_arn: &str,
     status: &str,
     message: Option<String>,
 ) -> Result<Value, ApiError> {
-    for region in store.regions.values_mut() {
+    let regions = store
+        .accounts
+        .values_mut()
+        .flat_map(|account| account.regions.values_mut());
+    for region in regions {
         if let Some(c) = region
             .connections
             .iter_mut()
@@ -325,7 +329,7 @@ fn call(
     let caller = Caller {
         api,
         region,
-        account_id: "123456789012",
+        account_id: TEST_ACCOUNT,
         now: TEST_NOW,
     };
     let limits = Limits {
@@ -335,6 +339,10 @@ fn call(
     };
     run(caller, limits, store, operation, input).map(|outcome| outcome.output)
 }
+
+/// The account [`call`] acts in.
+#[cfg(test)]
+const TEST_ACCOUNT: &str = "123456789012";
 
 /// The time [`call`] runs at.
 #[cfg(test)]

@@ -68,7 +68,7 @@ pub(super) fn create(
     store: &mut Store,
     input: CreateSyncConfigurationInput,
 ) -> Result<Outcome, ApiError> {
-    let region = store.region(caller.region);
+    let region = store.region(caller.account_id, caller.region);
     let link = region
         .repository_link(&input.repository_link_id)
         .ok_or_else(|| link_not_found(&input.repository_link_id))?;
@@ -98,7 +98,7 @@ pub(super) fn create(
         latest_successful_sync: None,
         blockers: Vec::new(),
     };
-    let region = store.region_mut(caller.region);
+    let region = store.region_mut(caller.account_id, caller.region);
     let output = json!({ "SyncConfiguration": configuration_json(region, &configuration) });
     region.sync_configurations.push(configuration);
     Ok(Outcome::changed(output))
@@ -112,7 +112,7 @@ pub(super) fn delete(
     store: &mut Store,
     input: SyncConfigurationKey,
 ) -> Result<Outcome, ApiError> {
-    let region = store.region_mut(caller.region);
+    let region = store.region_mut(caller.account_id, caller.region);
     let index = region
         .sync_configurations
         .iter()
@@ -127,7 +127,7 @@ pub(super) fn get(
     store: &Store,
     input: SyncConfigurationKey,
 ) -> Result<Outcome, ApiError> {
-    let region = store.region(caller.region);
+    let region = store.region(caller.account_id, caller.region);
     let configuration = region
         .sync_configuration(&input.resource_name, &input.sync_type)
         .ok_or_else(|| configuration_not_found(&input))?;
@@ -141,7 +141,7 @@ pub(super) fn list(
     store: &Store,
     input: ListSyncConfigurationsInput,
 ) -> Result<Outcome, ApiError> {
-    let region = store.region(caller.region);
+    let region = store.region(caller.account_id, caller.region);
     let link = region
         .repository_link(&input.repository_link_id)
         .ok_or_else(|| link_not_found(&input.repository_link_id))?;
@@ -174,7 +174,7 @@ pub(super) fn update(
     store: &mut Store,
     input: UpdateSyncConfigurationInput,
 ) -> Result<Outcome, ApiError> {
-    let region = store.region_mut(caller.region);
+    let region = store.region_mut(caller.account_id, caller.region);
     let key = SyncConfigurationKey {
         resource_name: input.resource_name,
         sync_type: input.sync_type,
@@ -237,7 +237,7 @@ pub(super) fn definitions(
     store: &Store,
     input: ListRepositorySyncDefinitionsInput,
 ) -> Result<Outcome, ApiError> {
-    let region = store.region(caller.region);
+    let region = store.region(caller.account_id, caller.region);
     let link = region
         .repository_link(&input.repository_link_id)
         .ok_or_else(|| link_not_found(&input.repository_link_id))?;

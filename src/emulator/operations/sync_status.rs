@@ -57,7 +57,7 @@ pub(super) fn repository_status(
     input: RepositorySyncStatusInput,
 ) -> Result<Outcome, ApiError> {
     let link = store
-        .region(caller.region)
+        .region(caller.account_id, caller.region)
         .repository_link(&input.repository_link_id)
         .ok_or_else(|| link_not_found(&input.repository_link_id))?;
     let sync = link
@@ -84,7 +84,7 @@ pub(super) fn resource_status(
     input: SyncConfigurationKey,
 ) -> Result<Outcome, ApiError> {
     let configuration = store
-        .region(caller.region)
+        .region(caller.account_id, caller.region)
         .sync_configuration(&input.resource_name, &input.sync_type)
         .ok_or_else(|| configuration_not_found(&input))?;
     let latest = configuration.latest_sync.as_ref().ok_or_else(|| {
@@ -111,7 +111,7 @@ pub(super) fn blocker_summary(
     input: SyncConfigurationKey,
 ) -> Result<Outcome, ApiError> {
     let configuration = store
-        .region(caller.region)
+        .region(caller.account_id, caller.region)
         .sync_configuration(&input.resource_name, &input.sync_type)
         .ok_or_else(|| configuration_not_found(&input))?;
     let blockers: Vec<Value> = configuration
@@ -142,7 +142,7 @@ pub(super) fn update_blocker(
         sync_type: input.sync_type,
     };
     let configuration = store
-        .region_mut(caller.region)
+        .region_mut(caller.account_id, caller.region)
         .sync_configurations
         .iter_mut()
         .find(|c| c.resource_name == key.resource_name && c.sync_type == key.sync_type)
@@ -193,6 +193,8 @@ pub(in crate::emulator) struct SyncEventRequest {
     /// Needed only when the resource name has sync configurations in more
     /// than one Region.
     pub region: Option<String>,
+    /// Needed only when it has them in more than one account.
+    pub account_id: Option<String>,
 }
 
 /// What a test asks to block (the admin route's body).
@@ -207,6 +209,7 @@ pub(in crate::emulator) struct SyncBlockerRequest {
     #[serde(default)]
     pub contexts: BTreeMap<String, String>,
     pub region: Option<String>,
+    pub account_id: Option<String>,
 }
 
 fn default_sync_type() -> String {
@@ -230,8 +233,9 @@ pub(in crate::emulator) fn record_sync(
             SYNC_STATUSES.join(", ")
         )));
     }
-    let (region_name, region) = region_of(
+    let (account_id, region_name, region) = region_of(
         store,
+        request.account_id.as_deref(),
         request.region.as_deref(),
         &request.resource_name,
         &request.sync_type,
@@ -320,6 +324,7 @@ pub(in crate::emulator) fn record_sync(
     }
     configuration.latest_sync = Some(resource_sync);
     Ok(json!({
+        "account_id": account_id,
         "region": region_name,
         "resource_name": configuration.resource_name,
         "sync_type": configuration.sync_type,
@@ -336,8 +341,9 @@ pub(in crate::emulator) fn open_blocker(
     request: SyncBlockerRequest,
     now: EpochMillis,
 ) -> Result<Value, ApiError> {
-    let (region_name, region) = region_of(
+    let (account_id, region_name, region) = region_of(
         store,
+        request.account_id.as_deref(),
         request.region.as_deref(),
         &request.resource_name,
         &request.sync_type,
@@ -368,6 +374,7 @@ pub(in crate::emulator) fn open_blocker(
     };
     let answer = json!({
         "id": blocker.id,
+        "account_id": account_id,
         "region": region_name,
         "resource_name": configuration.resource_name,
         "sync_type": configuration.sync_type,
@@ -378,52 +385,53 @@ pub(in crate::emulator) fn open_blocker(
     Ok(answer)
 }
 
-/// The Region holding the sync configuration: the one named, else the only
-/// one with a configuration of that key.
+/// The account and Region holding the sync configuration: the ones
+/// named, else the only ones with a configuration of that key.
 fn region_of<'s>(
     store: &'s mut Store,
+    account_id: Option<&str>,
     region: Option<&str>,
     resource_name: &str,
     sync_type: &str,
-) -> Result<(String, &'s mut Region), ApiError> {
-    let name = match region {
-        Some(region) => region.to_owned(),
-        None => {
-            let holding: Vec<&String> = store
-                .regions
-                .iter()
-                .filter(|(_, r)| r.sync_configuration(resource_name, sync_type).is_some())
-                .map(|(name, _)| name)
-                .collect();
-            match holding.as_slice() {
-                [] => {
-                    return Err(configuration_not_found(&SyncConfigurationKey {
-                        resource_name: resource_name.to_owned(),
-                        sync_type: sync_type.to_owned(),
-                    }));
-                }
-                [one] => (*one).clone(),
-                many => {
-                    return Err(ApiError::validation(format!(
-                        "{resource_name} has a {sync_type} sync configuration in several Regions \
-                         ({}); say which with \"region\"",
-                        many.iter()
-                            .map(|r| r.as_str())
-                            .collect::<Vec<_>>()
-                            .join(", ")
-                    )));
-                }
-            }
-        }
-    };
-    // A Region never used holds nothing; it is not created by asking.
-    match store.regions.get_mut(&name) {
-        Some(region) => Ok((name, region)),
-        None => Err(configuration_not_found(&SyncConfigurationKey {
+) -> Result<(String, String, &'s mut Region), ApiError> {
+    let not_found = || {
+        configuration_not_found(&SyncConfigurationKey {
             resource_name: resource_name.to_owned(),
             sync_type: sync_type.to_owned(),
-        })),
-    }
+        })
+    };
+    let holding: Vec<(&String, &String)> = store
+        .accounts
+        .iter()
+        .filter(|(id, _)| account_id.is_none_or(|wanted| wanted == id.as_str()))
+        .flat_map(|(id, account)| account.regions.iter().map(move |r| (id, r)))
+        .filter(|(_, (name, r))| {
+            region.is_none_or(|wanted| wanted == name.as_str())
+                && r.sync_configuration(resource_name, sync_type).is_some()
+        })
+        .map(|(id, (name, _))| (id, name))
+        .collect();
+    let (account, name) = match holding.as_slice() {
+        [] => return Err(not_found()),
+        [(account, name)] => ((*account).clone(), (*name).clone()),
+        many => {
+            return Err(ApiError::validation(format!(
+                "{resource_name} has a {sync_type} sync configuration in several places ({}); \
+                 say which with \"account_id\" and \"region\"",
+                many.iter()
+                    .map(|(account, name)| format!("{account}/{name}"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )));
+        }
+    };
+    // Found above, so both exist; a Region is never created by asking.
+    let region = store
+        .accounts
+        .get_mut(&account)
+        .and_then(|a| a.regions.get_mut(&name))
+        .ok_or_else(not_found)?;
+    Ok((account, name, region))
 }
 
 fn new_attempt(status: &str, now: EpochMillis, event: SyncEvent) -> SyncAttempt {
@@ -544,6 +552,7 @@ mod tests {
             message: None,
             sha: sha.map(str::to_owned),
             region: None,
+            account_id: None,
         }
     }
 
@@ -655,7 +664,9 @@ mod tests {
         let unknown = record_sync(&mut store, elsewhere, 6_000).expect_err("not in that Region");
         assert_eq!(unknown.code, "ResourceNotFoundException");
         assert!(
-            !store.regions.contains_key("ap-south-1"),
+            !store.accounts[super::super::TEST_ACCOUNT]
+                .regions
+                .contains_key("ap-south-1"),
             "asking created a Region"
         );
     }
@@ -672,6 +683,7 @@ mod tests {
                 reason: "Stack is in UPDATE_ROLLBACK_FAILED".to_owned(),
                 contexts: [("StackName".to_owned(), "app-prod".to_owned())].into(),
                 region: None,
+                account_id: None,
             },
             3_000,
         )

@@ -36,7 +36,7 @@ pub(super) fn list(
     store: &Store,
     input: ResourceArnInput,
 ) -> Result<Outcome, ApiError> {
-    let region = store.region(caller.region);
+    let region = store.region(caller.account_id, caller.region);
     let tags = if let Some(c) = region.connection(&input.resource_arn) {
         &c.tags
     } else if let Some(h) = region.host(&input.resource_arn) {
@@ -60,7 +60,10 @@ pub(super) fn tag(
     input: TagResourceInput,
 ) -> Result<Outcome, ApiError> {
     check_tag_keys(input.tags.iter().map(|t| t.key.as_str()))?;
-    let tags = tags_mut(store.region_mut(caller.region), &input.resource_arn)?;
+    let tags = tags_mut(
+        store.region_mut(caller.account_id, caller.region),
+        &input.resource_arn,
+    )?;
     let mut merged = tags.clone();
     for tag in input.tags {
         match merged.iter_mut().find(|t| t.key == tag.key) {
@@ -79,7 +82,10 @@ pub(super) fn untag(
     input: UntagResourceInput,
 ) -> Result<Outcome, ApiError> {
     check_tag_keys(input.tag_keys.iter().map(String::as_str))?;
-    let tags = tags_mut(store.region_mut(caller.region), &input.resource_arn)?;
+    let tags = tags_mut(
+        store.region_mut(caller.account_id, caller.region),
+        &input.resource_arn,
+    )?;
     tags.retain(|t| !input.tag_keys.contains(&t.key));
     Ok(Outcome::changed(json!({})))
 }
