@@ -8,7 +8,7 @@ use anstyle::{AnsiColor, Style as Ansi};
 use super::diff::{FORCES_REPLACEMENT, FieldDiff, Sign, field_diff};
 use super::words::{self, action_outcome};
 use super::{Style, look, several_targets, summary_counts};
-use crate::plan::{Action, Change, Plan, TargetSummary};
+use crate::plan::{Action, Change, Plan, TargetSummary, WarningKind};
 
 /// Printed above the changes so nobody has to guess what `=` means.
 const LEGEND: &str =
@@ -67,6 +67,9 @@ pub(crate) fn plan_text(plan: &Plan, style: Style) -> String {
             )
         };
         let _ = writeln!(out, "{}", p.bold(&line));
+        // Warnings without changes: this stack's resources left in accounts
+        // the fleet no longer targets.
+        write_warnings(&mut out, &p, plan);
         write_failed(&mut out, &p, plan);
         out.push_str(&super::worklist_text(&plan.handshakes));
         return out;
@@ -96,17 +99,7 @@ pub(crate) fn plan_text(plan: &Plan, style: Style) -> String {
         }
     }
 
-    if !plan.warnings.is_empty() {
-        let _ = writeln!(out, "{}", p.bold(&p.fg(AnsiColor::Yellow, "Warnings:")));
-        for w in &plan.warnings {
-            let mut line = format!("{} {:?} {}", w.kind, w.name, words::warning(w));
-            if several_targets(plan) {
-                line = format!("[{}] {line}", w.target);
-            }
-            let _ = writeln!(out, "{}", wrap(&line, "  ! ", "    "));
-        }
-        out.push('\n');
-    }
+    write_warnings(&mut out, &p, plan);
 
     if plan.is_refused() {
         let n = plan.refusals.len();
@@ -149,6 +142,21 @@ pub(crate) fn plan_text(plan: &Plan, style: Style) -> String {
     }
     out.push_str(&super::worklist_text(&plan.handshakes));
     out
+}
+
+fn write_warnings(out: &mut String, p: &Painter, plan: &Plan) {
+    if plan.warnings.is_empty() {
+        return;
+    }
+    let _ = writeln!(out, "{}", p.bold(&p.fg(AnsiColor::Yellow, "Warnings:")));
+    for w in &plan.warnings {
+        let mut line = format!("{} {:?} {}", w.kind, w.name, words::warning(w));
+        if several_targets(plan) || matches!(w.warning, WarningKind::Orphan { .. }) {
+            line = format!("[{}] {line}", w.target);
+        }
+        let _ = writeln!(out, "{}", wrap(&line, "  ! ", "    "));
+    }
+    out.push('\n');
 }
 
 /// The targets that could not be planned, each with why; the accounts

@@ -7,6 +7,7 @@ mod crash;
 mod drift;
 mod emulator;
 mod faults;
+mod fleet;
 mod git_sync;
 mod hints;
 mod import;
