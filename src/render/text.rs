@@ -58,13 +58,20 @@ pub(crate) fn plan_text(plan: &Plan, style: Style) -> String {
     let mut out = String::new();
 
     if plan.is_empty() && !plan.is_refused() {
-        let line = if plan.failed.is_empty() {
-            "No changes. The account matches the file.".to_owned()
-        } else {
+        let line = if !plan.failed.is_empty() {
             format!(
                 "No changes in the {} read (the others could not be, below).",
                 super::count(plan.targets.len(), "target")
             )
+        } else if plan.targets.len() > 1 {
+            format!(
+                "No changes. Every target matches its file ({}).",
+                super::count(plan.targets.len(), "target")
+            )
+        } else if plan.targets.is_empty() {
+            "No changes: no target.".to_owned()
+        } else {
+            "No changes. The account matches the file.".to_owned()
         };
         let _ = writeln!(out, "{}", p.bold(&line));
         // Warnings without changes: this stack's resources left in accounts

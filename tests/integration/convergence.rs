@@ -21,7 +21,9 @@ use proptest::prelude::*;
 use proptest::sample::select;
 
 use crate::cli::{Workdir, json, run};
-use crate::invariants::{apply_until_converged, assert_plan_empty, assert_promises_kept, read_on};
+use crate::invariants::{
+    apply_until_converged, assert_plan_empty, assert_promises_kept, read, read_on,
+};
 use crate::scenario::{
     APPLY, Connection, Desired, Flags, Host, Link, Owner, Seed, Source, Sync, tags,
 };
@@ -787,5 +789,129 @@ proptest! {
     #[test]
     fn apply_converges_in_three_runs_and_keeps_its_promises(case in case()) {
         check(&case);
+    }
+}
+
+// ------------------------------------------------------------------ fleets
+
+/// The accounts of the fleet case; faults hit one of them.
+const FLEET: [&str; 3] = ["111111111111", "222222222222", "333333333333"];
+
+#[derive(Debug, Clone)]
+struct FleetCase {
+    desired: Desired,
+    /// What each account of [`FLEET`] holds before the first apply.
+    seeds: Vec<Seed>,
+    faults: Faults,
+    /// The index in [`FLEET`] of the account with faults.
+    faulty: usize,
+}
+
+prop_compose! {
+    /// One file for three accounts: the same pool slots in each (so every
+    /// account can converge), other owners' resources drawn per account.
+    fn fleet_case()(
+        hosts in prop::collection::vec(host_slot(), HOST_NAMES.len()),
+        connections in prop::collection::vec(connection_slot(), CONNECTION_NAMES.len()),
+        links in prop::collection::vec(link_slot(), LINK_REPOS.len()),
+        syncs in prop::collection::vec(sync_slot(), SYNC_NAMES.len()),
+        others in prop::collection::vec(others(), FLEET.len()),
+        faults in faults(),
+        faulty in 0..FLEET.len(),
+    ) -> FleetCase {
+        let mut desired = None;
+        let seeds = others
+            .iter()
+            .map(|o| {
+                let (d, seed) = build(&hosts, &connections, &links, &syncs, o);
+                desired.get_or_insert(d);
+                seed
+            })
+            .collect();
+        FleetCase { desired: desired.expect("three accounts"), seeds, faults, faulty }
+    }
+}
+
+/// The file of the fleet case: `desired` in every account of [`FLEET`].
+fn fleet_yaml(desired: &Desired) -> String {
+    let accounts: Vec<String> = FLEET.iter().map(|a| format!("\"{a}\"")).collect();
+    desired.yaml().replacen(
+        "region: eu-west-1\n",
+        &format!(
+            "targets:\n  accounts: [{}]\n  regions: [eu-west-1]\n  role_arn: arn:aws:iam::{{account_id}}:role/reconcile\n",
+            accounts.join(", ")
+        ),
+        1,
+    )
+}
+
+fn check_fleet(case: &FleetCase) {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("a runtime");
+    let work = Workdir::new();
+    let state = work.path().join("emulator-state.json");
+    let read_all = |sandbox: &Sandbox| {
+        runtime.block_on(async {
+            let mut all = Vec::new();
+            for account in FLEET {
+                all.push(read(&sandbox.client_in(account, "eu-west-1").await).await);
+            }
+            all
+        })
+    };
+
+    let clean = emulator(&state, None);
+    runtime.block_on(async {
+        for (account, seed) in FLEET.iter().zip(&case.seeds) {
+            seed.create(&clean.client_in(account, "eu-west-1").await)
+                .await;
+        }
+    });
+    let before = read_all(&clean);
+    drop(clean);
+
+    let config = Config {
+        state: Some(state.clone()),
+        error_rate: case.faults.error_rate,
+        lost_response_rate: case.faults.lost_response_rate,
+        throttle_rps: case.faults.throttle_rps,
+        seed: Some(case.faults.seed),
+        fault_account_id: Some(FLEET[case.faulty].to_owned()),
+        ..Config::default()
+    };
+    let faulty = Sandbox::with_config(config);
+    work.write("stack.yaml", &fleet_yaml(&case.desired));
+    let runs = apply_until_converged(work.path(), &faulty);
+    drop(faulty);
+
+    let clean = emulator(&state, None);
+    assert_plan_empty(work.path(), &clean, "stack.yaml");
+    let after = read_all(&clean);
+    for ((account, was), now) in FLEET.iter().zip(&before).zip(&after) {
+        eprintln!("fleet convergence: account {account}");
+        assert_promises_kept(was, now, &case.desired);
+    }
+    eprintln!(
+        "fleet convergence: {} accounts, faults in {}; {:?}; {} apply run(s)",
+        FLEET.len(),
+        FLEET[case.faulty],
+        case.faults,
+        runs
+    );
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig {
+        cases: 4,
+        failure_persistence: None,
+        max_shrink_iters: 12,
+        ..ProptestConfig::default()
+    })]
+
+    #[test]
+    fn a_fleet_converges_with_faults_in_one_account(case in fleet_case()) {
+        check_fleet(&case);
     }
 }
