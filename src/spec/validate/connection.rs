@@ -117,27 +117,13 @@ pub(super) fn check_source(
         return None;
     }
     let arn = conn.host_arn.as_ref()?;
-    let Some(captures) = HOST_ARN.captures(arn).filter(|_| arn.len() <= HOST_ARN_MAX) else {
-        c.error(
-            arn.pos,
-            format!(
-                "host_arn {:?} is not a host ARN; expected arn:aws:codestar-connections:REGION:ACCOUNT:host/NAME-ID (or codeconnections), at most {HOST_ARN_MAX} characters",
-                arn.value
-            ),
-        );
-        return None;
+    let rule = ArnRule {
+        key: "host_arn",
+        names: "host",
+        pattern: &HOST_ARN,
+        example: "arn:aws:codestar-connections:REGION:ACCOUNT:host/NAME-ID",
+        max: HOST_ARN_MAX,
+        same_region_as: "a connection must be in its host's Region",
     };
-    let arn_region = captures.get(3).map_or("", |m| m.as_str());
-    if let Some(region) = region
-        && region != arn_region
-    {
-        c.error(
-            arn.pos,
-            format!(
-                "host_arn is in {arn_region} but this file is for {region}; a connection must be in its host's Region"
-            ),
-        );
-        return None;
-    }
-    Some(ConnectionSource::HostArn(arn.value.clone()))
+    check_arn(c, arn, &rule, region).map(ConnectionSource::HostArn)
 }

@@ -146,30 +146,13 @@ fn check_connection_arn(
     arn: &Located<String>,
     region: Option<&str>,
 ) -> Option<LinkConnection> {
-    let Some(captures) = CONNECTION_ARN
-        .captures(arn)
-        .filter(|_| arn.len() <= CONNECTION_ARN_MAX)
-    else {
-        c.error(
-            arn.pos,
-            format!(
-                "connection_arn {:?} is not a connection ARN; expected arn:aws:codestar-connections:REGION:ACCOUNT:connection/ID (or codeconnections), at most {CONNECTION_ARN_MAX} characters",
-                arn.value
-            ),
-        );
-        return None;
+    let rule = ArnRule {
+        key: "connection_arn",
+        names: "connection",
+        pattern: &CONNECTION_ARN,
+        example: "arn:aws:codestar-connections:REGION:ACCOUNT:connection/ID",
+        max: CONNECTION_ARN_MAX,
+        same_region_as: "a repository link must be in its connection's Region",
     };
-    let arn_region = captures.get(3).map_or("", |m| m.as_str());
-    if let Some(region) = region
-        && region != arn_region
-    {
-        c.error(
-            arn.pos,
-            format!(
-                "connection_arn is in {arn_region} but this file is for {region}; a repository link must be in its connection's Region"
-            ),
-        );
-        return None;
-    }
-    Some(LinkConnection::Arn(arn.value.clone()))
+    check_arn(c, arn, &rule, region).map(LinkConnection::Arn)
 }

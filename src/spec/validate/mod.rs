@@ -379,6 +379,59 @@ fn check_name(c: &mut Checker<'_>, kind: &str, name: &Located<String>, max: usiz
     }
 }
 
+/// What an ARN field of the file must be: its key, the kind of resource it
+/// names, the pattern (capture 3 is the Region), its longest length, and
+/// who must share its Region.
+struct ArnRule<'r> {
+    key: &'r str,
+    names: &'r str,
+    pattern: &'r Regex,
+    example: &'r str,
+    max: usize,
+    same_region_as: &'r str,
+}
+
+/// `arn` checked against `rule` and, when the file pins one, its Region;
+/// the value when it passes.
+fn check_arn(
+    c: &mut Checker<'_>,
+    arn: &Located<String>,
+    rule: &ArnRule<'_>,
+    region: Option<&str>,
+) -> Option<String> {
+    let ArnRule {
+        key,
+        names,
+        pattern,
+        example,
+        max,
+        same_region_as,
+    } = rule;
+    let Some(captures) = pattern.captures(arn).filter(|_| arn.len() <= *max) else {
+        c.error(
+            arn.pos,
+            format!(
+                "{key} {:?} is not a {names} ARN; expected {example} (or codeconnections), at most {max} characters",
+                arn.value
+            ),
+        );
+        return None;
+    };
+    let arn_region = captures.get(3).map_or("", |m| m.as_str());
+    if let Some(region) = region
+        && region != arn_region
+    {
+        c.error(
+            arn.pos,
+            format!(
+                "{key} is in {arn_region} but this file is for {region}; {same_region_as}"
+            ),
+        );
+        return None;
+    }
+    Some(arn.value.clone())
+}
+
 /// Where a string value is not one of `allowed`: the message part naming
 /// what is, with a nudge when only the spelling's case is off.
 fn not_one_of(value: &str, allowed: &[ProviderType]) -> String {
