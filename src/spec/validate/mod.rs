@@ -423,9 +423,7 @@ fn check_arn(
     {
         c.error(
             arn.pos,
-            format!(
-                "{key} is in {arn_region} but this file is for {region}; {same_region_as}"
-            ),
+            format!("{key} is in {arn_region} but this file is for {region}; {same_region_as}"),
         );
         return None;
     }
