@@ -496,6 +496,15 @@ async fn plan_command(args: PlanArgs) -> Result<Exit> {
     })
 }
 
+/// What apply does about a first SIGINT or SIGTERM.
+fn announce_stop(signal: interrupt::Signal) {
+    eprintln!(
+        "\n{}: finishing the calls in flight and starting nothing new (send it again to stop at \
+         once)",
+        signal.name()
+    );
+}
+
 /// Write `plan` for `apply PLAN_FILE`, bound to where each target was read:
 /// its account and partition (one STS call each) and its endpoint.
 async fn save_plan(
@@ -668,17 +677,17 @@ async fn apply_command(args: ApplyArgs) -> Result<Exit> {
     }
 
     let progress = Progress::new(plan.changes.len(), terminal());
-    let announce = tokio::spawn(async {
-        let signal = interrupt::wait().await;
-        eprintln!(
-            "\n{}: finishing the calls in flight and starting nothing new (send it again to stop \
-             at once)",
-            signal.name()
-        );
-    });
+    let announce = tokio::spawn(async { announce_stop(interrupt::wait().await) });
     let report = apply::apply(&targets, &plan, &progress).await;
     progress.finish();
     announce.abort();
+    // A signal that came as the last calls ended may find the announcement
+    // not yet run: it is said all the same, before the summary.
+    if announce.await.is_err()
+        && let Some(signal) = interrupt::requested()
+    {
+        announce_stop(signal);
+    }
 
     eprintln!("\nApply: {}.", report.summary());
     if let Some(signal) = interrupt::requested() {
