@@ -2,6 +2,7 @@
 //! aws-config's standard chain (environment, profiles, SSO, web identity,
 //! instance roles), or pointed at the in-process emulator for `--local`.
 
+use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
@@ -148,14 +149,53 @@ fn shared_http_client() -> SharedHttpClient {
 /// ambient chain, each account's assumed role) is asked once and its
 /// credentials kept until they expire, however many clients and Regions use
 /// it.
+///
+/// The cache keeps one partition per provider. The SDK's default of 64
+/// partitions, past which it evicts one, is meant to catch leaks in a
+/// service; a fleet has a provider per account, and evicting them made a
+/// 100-account plan assume each role sixteen times over. A run's providers
+/// are bounded by its files, so no partition is ever evicted.
 fn shared_identity_cache() -> SharedIdentityCache {
     static CACHE: OnceLock<SharedIdentityCache> = OnceLock::new();
-    CACHE.get_or_init(|| IdentityCache::lazy().build()).clone()
+    CACHE
+        .get_or_init(|| IdentityCache::lazy().max_partitions(usize::MAX).build())
+        .clone()
 }
 
 /// The SDK configuration for `target` from the ambient credentials: the
 /// standard chain (or `--profile`/`profile:`), or the `--local` sandbox's.
+///
+/// Loaded once per profile, Region and endpoint in a run: each load makes a
+/// new credentials chain, which would be asked for credentials (an SSO
+/// token, a web identity exchange) once per target instead of once.
 pub(crate) async fn load_config(
+    target: &Target,
+    args: &Settings,
+    endpoint: &Endpoint,
+) -> Result<aws_config::SdkConfig> {
+    type Key = (Option<String>, Option<String>, String, Duration);
+    static LOADED: OnceLock<tokio::sync::Mutex<HashMap<Key, aws_config::SdkConfig>>> =
+        OnceLock::new();
+    let region = pinned_region(target, args)?;
+    let profile = match endpoint {
+        Endpoint::Aws => args.profile.as_ref().or(target.profile.as_ref()).cloned(),
+        Endpoint::Local { .. } => None,
+    };
+    let place = match endpoint {
+        Endpoint::Aws => args.endpoint_url.clone().unwrap_or_default(),
+        Endpoint::Local { url, .. } => url.clone(),
+    };
+    let key = (profile, region, place, args.timeout);
+    let mut loaded = LOADED.get_or_init(Default::default).lock().await;
+    if let Some(config) = loaded.get(&key) {
+        return Ok(config.clone());
+    }
+    let config = load_config_afresh(target, args, endpoint).await?;
+    loaded.insert(key, config.clone());
+    Ok(config)
+}
+
+async fn load_config_afresh(
     target: &Target,
     args: &Settings,
     endpoint: &Endpoint,

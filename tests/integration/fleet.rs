@@ -147,6 +147,32 @@ async fn a_fleet_applies_into_each_account_and_region_and_replans_empty() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn each_role_is_assumed_once_in_a_fleet_of_many_accounts() {
+    // More accounts than the SDK's identity cache keeps by default (64),
+    // each with its own role.
+    let many: Vec<String> = (0..70)
+        .map(|i| format!("{:012}", 700_000_000_000u64 + i))
+        .collect();
+    let many: Vec<&str> = many.iter().map(String::as_str).collect();
+    let sandbox = organisation_sandbox();
+    let work = Workdir::new();
+    work.write("fleet.yaml", &fleet(&accounts(&many)));
+    let assumed_by = |args: &[&str], code: i32| {
+        let before = sandbox.calls();
+        run(work.path(), &sandbox, args).expect(code);
+        let after = sandbox.calls();
+        let since =
+            |op: &str| after.get(op).copied().unwrap_or(0) - before.get(op).copied().unwrap_or(0);
+        (since("AssumeRole"), since("ListTagsForResource"))
+    };
+    let (assumed, _) = assumed_by(&["apply", "-f", "fleet.yaml", "--auto-approve"], 0);
+    assert_eq!(assumed, 70, "apply: one AssumeRole per account");
+    let (assumed, tag_reads) = assumed_by(&["plan", "-f", "fleet.yaml", "--detailed-exitcode"], 0);
+    assert_eq!(tag_reads, 140, "a connection in every account and Region");
+    assert_eq!(assumed, 70, "plan: one AssumeRole per account");
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn organizational_units_are_read_recursively_without_the_excluded_and_suspended() {
     let sandbox = organisation_sandbox();
     let work = Workdir::new();
