@@ -86,7 +86,12 @@ impl Pace {
                 }
             }
         };
-        tokio::time::sleep_until(wait_until).await;
+        // Only a turn still ahead is slept for: tokio's timer rounds a
+        // deadline up to its next millisecond tick, so sleeping until "now"
+        // held every unpaced call back about a millisecond.
+        if wait_until > Instant::now() {
+            tokio::time::sleep_until(wait_until).await;
+        }
         wait_until
     }
 
@@ -137,6 +142,20 @@ mod tests {
 
     async fn rate(pace: &Pace) -> Option<f64> {
         pace.state.lock().await.rate
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn an_unpaced_turn_is_not_held_back_to_the_next_timer_tick() {
+        let pace = Pace::default();
+        // Between two of tokio's millisecond ticks, where a sleep until
+        // "now" would wait for the next one.
+        tokio::time::advance(Duration::from_micros(400)).await;
+        for _ in 0..3 {
+            let before = Instant::now();
+            let turn = pace.turn().await;
+            assert_eq!(turn, before);
+            assert_eq!(Instant::now(), before, "the turn waited for nothing");
+        }
     }
 
     #[tokio::test(start_paused = true)]
