@@ -16,6 +16,7 @@
 //! failures. `docs/emulator.md` describes the behaviour and every choice
 //! made where AWS documents none.
 
+mod delay;
 mod faults;
 mod identity;
 mod model;
@@ -502,7 +503,7 @@ async fn route(shared: &Shared, parts: &Parts, body: &[u8], request_id: &str) ->
     let account_id = identity::claimed_account(parts, &lock(&shared.store), &shared.account_id);
     let latency = lock(&shared.faults).latency(&account_id);
     if !latency.is_zero() {
-        tokio::time::sleep(latency).await;
+        delay::sleep(latency).await;
     }
     shared.count(&call);
     match api(shared, parts, body, request_id, &call) {
