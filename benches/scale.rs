@@ -437,7 +437,7 @@ fn plan_table(rows: &[PlanRow]) -> String {
         let ratio = row.wall().as_secs_f64() / row.floor.as_secs_f64();
         let _ = writeln!(
             out,
-            "\none target at its quota (250 connections, 50 hosts): {ratio:.2}× the pipelined floor; target ≤ 1.10× {}",
+            "\none target at its quota (250 connections, 50 hosts): {ratio:.3}× the pipelined floor; target ≤ 1.10× {}",
             mark(ratio <= 1.10)
         );
     }
@@ -543,7 +543,7 @@ impl FleetRow {
              |---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n\
              | {w:.3} s | {f:.3} s | {ct:.2} s | {ce:.2} s | {half:.3} s | {ratio:.2}× | {tool:.3} ms | {emulator:.3} ms | {nc} | {rss:.1} MiB |\n\
              \ncalls: {calls}\n\
-             \nwall {ratio:.2}× max(floor, CPU / cores); target ≤ 1.3× {ok}\n\
+             \nwall {ratio:.3}× max(floor, CPU / cores); target ≤ 1.3× {ok}\n\
              AssumeRole {assumed} times for {a} accounts; target once per account {once}\n\
              peak RSS {rss:.1} MiB; target ≤ 96 MiB {mem}\n",
             a = self.accounts,
