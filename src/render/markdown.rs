@@ -365,7 +365,8 @@ fn write_targets(out: &mut String, plan: &Plan) {
                 .as_deref()
                 .map(|a| format!(", account {a}"))
                 .unwrap_or_default();
-            format!("{} ({}{account})", code(&t.label), code(&t.file))
+            let retired = if t.retired { ", **retired**" } else { "" };
+            format!("{} ({}{account}{retired})", code(&t.label), code(&t.file))
         })
         .collect();
     match targets.as_slice() {
@@ -521,6 +522,20 @@ mod tests {
     #[test]
     fn empty_plan_markdown() {
         insta::assert_snapshot!(plan_markdown(&fixtures::empty()));
+    }
+
+    #[test]
+    fn a_retired_accounts_target_says_so() {
+        let mut plan = fixtures::sample();
+        plan.targets[0].retired = true;
+        let md = plan_markdown(&plan);
+        let label = format!("`{}`", plan.targets[0].label);
+        assert!(
+            md.lines()
+                .any(|l| l.contains(&label) && l.contains(", **retired**)")),
+            "{md}"
+        );
+        assert_eq!(md.matches("**retired**").count(), 1, "{md}");
     }
 
     #[test]

@@ -36,7 +36,8 @@ pub(crate) fn worklist_text(list: &[crate::plan::Handshake]) -> String {
     out
 }
 
-/// `connection "github" in 111111111111 eu-west-1 (arn…), PENDING: open <page>`.
+/// `connection "github" (arn…) in account 111111111111, eu-west-1: PENDING; open <page> and
+/// choose …`.
 pub(crate) fn worklist_item(h: &crate::plan::Handshake) -> String {
     let place = match &h.account_id {
         Some(account) => format!("account {account}, {}", h.region),
@@ -45,7 +46,7 @@ pub(crate) fn worklist_item(h: &crate::plan::Handshake) -> String {
     let arn = h
         .arn
         .as_deref()
-        .map(|a| format!(" {a}"))
+        .map(|a| format!(" ({a})"))
         .unwrap_or_default();
     let when = match h.waiting {
         crate::plan::Waiting::Now => "PENDING",
@@ -56,7 +57,7 @@ pub(crate) fn worklist_item(h: &crate::plan::Handshake) -> String {
         _ => "the connection, then Update pending connection",
     };
     format!(
-        "{} {:?} in {place}{arn}: {when}; open {} and choose {action}",
+        "{} {:?}{arn} in {place}: {when}; open {} and choose {action}",
         h.kind, h.name, h.console
     )
 }

@@ -201,11 +201,20 @@ fn write_failed(out: &mut String, p: &Painter, plan: &Plan) {
     out.push('\n');
 }
 
-/// `platform-prod@eu-west-1 (stacks/prod.yaml, account 123456789012):`
+/// `platform-prod@eu-west-1 (stacks/prod.yaml, account 123456789012):`, and
+/// for an account of `retired_accounts`, what that means.
 fn target_heading(target: &TargetSummary) -> String {
+    let retired = if target.retired {
+        ", retired: this stack's resources here are deleted"
+    } else {
+        ""
+    };
     match &target.account_id {
-        Some(account) => format!("{} ({}, account {account}):", target.label, target.file),
-        None => format!("{} ({}):", target.label, target.file),
+        Some(account) => format!(
+            "{} ({}, account {account}{retired}):",
+            target.label, target.file
+        ),
+        None => format!("{} ({}{retired}):", target.label, target.file),
     }
 }
 

@@ -256,6 +256,18 @@ async fn retiring_an_account_deletes_only_its_stack_resources_there() {
             .any(|t| t["retired"] == true),
         "{plan}"
     );
+    // The reviewer of the text plan is told why everything there goes.
+    let text = run(work.path(), &sandbox, &["plan", "-f", "fleet.yaml"]).expect(0);
+    for region in REGIONS {
+        assert!(
+            text.stdout.contains(&format!(
+                "fleet@333333333333/{region} (fleet.yaml, account 333333333333, retired: this \
+                 stack's resources here are deleted):"
+            )),
+            "{}",
+            text.stdout
+        );
+    }
     apply(&work, &sandbox, &[]).expect(0);
     assert_eq!(
         names_in(&sandbox, "333333333333", "eu-west-1").await,
