@@ -92,7 +92,7 @@ pub(crate) struct PlanArgs {
     #[arg(long)]
     pub(crate) detailed_exitcode: bool,
     /// Save the plan for `apply PLAN_FILE`.
-    #[arg(long, value_name = "PLAN_FILE")]
+    #[arg(short = 'o', long, value_name = "PLAN_FILE")]
     pub(crate) out: Option<PathBuf>,
     /// Also look for this stack's resources in the organisation's accounts
     /// a fleet does not target, and warn about each (done anyway for fleets

@@ -138,10 +138,11 @@ async fn a_stale_saved_plan_says_plan_again_and_a_new_plan_applies() {
         "{}",
         stale.stderr
     );
+    // `-o`, as import spells it too.
     run(
         work.path(),
         &sandbox,
-        &["plan", "-f", "hints.yaml", "--out", "plan.json"],
+        &["plan", "-f", "hints.yaml", "-o", "plan.json"],
     )
     .expect(0);
     run(work.path(), &sandbox, &["apply", "plan.json"]).expect(0);
