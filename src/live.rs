@@ -327,16 +327,39 @@ pub(crate) enum Depth {
 }
 
 /// Read every resource of the account's Region, with their tags.
+///
+/// On a task of its own, so the targets of a fleet are read on every core
+/// while each target's calls stay on one task (no wake-up across threads
+/// between a tag read and the next).
 pub(crate) async fn read(account: &Account, concurrency: usize, depth: Depth) -> Result<Snapshot> {
+    let apis = account.apis.clone();
+    tokio::spawn(read_on_this_task(apis, concurrency, depth))
+        .await
+        .map_err(|e| Error::Other(format!("a read task failed: {e}")))?
+}
+
+async fn read_on_this_task(apis: Apis, concurrency: usize, depth: Depth) -> Result<Snapshot> {
+    let concurrency = concurrency.max(1);
     let reader = Reader {
-        apis: account.apis.clone(),
-        permits: Arc::new(Semaphore::new(concurrency.max(1))),
+        apis,
+        permits: Arc::new(Semaphore::new(concurrency)),
     };
-    let (connections, hosts, links) = tokio::try_join!(
-        read_connections(&reader),
-        read_hosts(&reader),
-        read_links(&reader)
-    )?;
+    let tags = TagReads::default();
+    let lists = async {
+        let lists = tokio::try_join!(
+            read_connections(&reader, &tags),
+            read_hosts(&reader, &tags),
+            read_links(&reader, &tags)
+        );
+        // Whether the lists ended or failed, no tag read will be added.
+        tags.close();
+        lists
+    };
+    let ((connections, hosts, links), mut read) =
+        tokio::try_join!(lists, tags.run(&reader, concurrency))?;
+    let connections = read.apply(List::Connections, connections);
+    let hosts = read.apply(List::Hosts, hosts);
+    let links = read.apply(List::Links, links);
     let syncs = read_syncs(&reader, &links, depth).await?;
     Ok(Snapshot {
         connections,
@@ -346,18 +369,23 @@ pub(crate) async fn read(account: &Account, concurrency: usize, depth: Depth) ->
     })
 }
 
-async fn read_connections(reader: &Reader) -> Result<Vec<LiveConnection>> {
-    read_pages(reader, "ListConnections", |token| async move {
-        let main = reader.apis.main();
-        main.channel
-            .call(true, || main.service.list_connections(token.clone()))
-            .await
-    })
+async fn read_connections(reader: &Reader, tags: &TagReads) -> Result<Vec<LiveConnection>> {
+    read_pages(
+        tags,
+        List::Connections,
+        "ListConnections",
+        |token| async move {
+            let main = reader.apis.main();
+            main.channel
+                .call(true, || main.service.list_connections(token.clone()))
+                .await
+        },
+    )
     .await
 }
 
-async fn read_hosts(reader: &Reader) -> Result<Vec<LiveHost>> {
-    read_pages(reader, "ListHosts", |token| async move {
+async fn read_hosts(reader: &Reader, tags: &TagReads) -> Result<Vec<LiveHost>> {
+    read_pages(tags, List::Hosts, "ListHosts", |token| async move {
         let main = reader.apis.main();
         main.channel
             .call(true, || main.service.list_hosts(token.clone()))
@@ -366,13 +394,18 @@ async fn read_hosts(reader: &Reader) -> Result<Vec<LiveHost>> {
     .await
 }
 
-async fn read_links(reader: &Reader) -> Result<Vec<LiveLink>> {
-    read_pages(reader, "ListRepositoryLinks", |token| async move {
-        let main = reader.apis.main();
-        main.channel
-            .call(true, || main.service.list_repository_links(token.clone()))
-            .await
-    })
+async fn read_links(reader: &Reader, tags: &TagReads) -> Result<Vec<LiveLink>> {
+    read_pages(
+        tags,
+        List::Links,
+        "ListRepositoryLinks",
+        |token| async move {
+            let main = reader.apis.main();
+            main.channel
+                .call(true, || main.service.list_repository_links(token.clone()))
+                .await
+        },
+    )
     .await
 }
 
@@ -478,28 +511,34 @@ async fn read_syncs_of(reader: &Reader, link: &LiveLink) -> Result<Vec<LiveSync>
 }
 
 /// Every page of one list, `fetch`ed one after another (a page's token
-/// names the next), each resource's tag read started as its page arrives.
-async fn read_pages<T, F, Fut>(reader: &Reader, operation: &str, mut fetch: F) -> Result<Vec<T>>
+/// names the next), each resource's tag read queued as its page arrives.
+async fn read_pages<T, F, Fut>(
+    tags: &TagReads,
+    list: List,
+    operation: &str,
+    mut fetch: F,
+) -> Result<Vec<T>>
 where
     T: Tagged,
     F: FnMut(Option<String>) -> Fut,
     Fut: Future<Output = std::result::Result<Page<T>, Failure>>,
 {
-    let mut reads = TagReads::new();
+    let mut resources = Vec::new();
     let mut token = None;
     loop {
         let page = fetch(token)
             .await
             .map_err(|f| Error::api(operation, f.message()))?;
         for resource in page.items {
-            reads.start(reader, resource).await?;
+            tags.queue(list, resources.len(), resource.arn());
+            resources.push(resource);
         }
         token = page.next;
         if token.is_none() {
             break;
         }
     }
-    reads.finish().await
+    Ok(resources)
 }
 
 /// A resource whose tags are read separately from its list entry.
@@ -535,70 +574,111 @@ impl Tagged for LiveLink {
     }
 }
 
-/// The tag reads of one list (connections or hosts): started in list order
-/// as permits free up, kept in list order.
-struct TagReads<T> {
-    running: JoinSet<Result<(usize, Option<T>)>>,
-    /// One per listed resource; `None` until read, or when it was deleted
-    /// between the list and the tag read.
-    read: Vec<Option<T>>,
+/// The lists whose resources' tags are read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum List {
+    Connections,
+    Hosts,
+    Links,
 }
 
-impl<T: Tagged> TagReads<T> {
-    fn new() -> TagReads<T> {
-        TagReads {
-            running: JoinSet::new(),
-            read: Vec::new(),
-        }
+/// The tag reads of one target: queued in list order as pages arrive, and
+/// read by `concurrency` workers that each take the next one as soon as
+/// theirs is answered. The workers are futures of the target's one task:
+/// no task is spawned and no permit handed over per read.
+#[derive(Default)]
+struct TagReads {
+    queue: std::sync::Mutex<TagQueue>,
+    /// A read was queued, or the lists ended.
+    changed: tokio::sync::Notify,
+}
+
+#[derive(Default)]
+struct TagQueue {
+    waiting: std::collections::VecDeque<(List, usize, String)>,
+    closed: bool,
+}
+
+/// What the tag reads found, per list (by [`List`]'s order): each
+/// resource's index in its list and its tags, or `None` if it was gone.
+struct TagsRead([Vec<(usize, Option<Tags>)>; 3]);
+
+impl TagReads {
+    fn queue_lock(&self) -> std::sync::MutexGuard<'_, TagQueue> {
+        self.queue
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
-    /// Start reading `resource`'s tags once a permit is free. Waiting here,
-    /// not inside a task, keeps at most `concurrency` SDK futures alive per
-    /// target; taking in finished reads as it goes keeps their task memory
-    /// (several KiB each) from piling up over a large account.
-    async fn start(&mut self, reader: &Reader, mut resource: T) -> Result<()> {
-        let permit = reader
-            .permits
-            .clone()
-            .acquire_owned()
-            .await
-            .expect("the semaphore is never closed");
-        let index = self.read.len();
-        self.read.push(None);
-        let reader = reader.clone();
-        self.running.spawn(async move {
-            let _permit = permit;
-            match read_tags(&reader, resource.arn()).await? {
-                Some(tags) => {
-                    resource.set_tags(tags);
-                    Ok((index, Some(resource)))
+    fn queue(&self, list: List, index: usize, arn: &str) {
+        self.queue_lock()
+            .waiting
+            .push_back((list, index, arn.to_owned()));
+        self.changed.notify_one();
+    }
+
+    /// No more reads will be queued: the workers end once the queue is empty.
+    fn close(&self) {
+        self.queue_lock().closed = true;
+        self.changed.notify_waiters();
+    }
+
+    /// Run `concurrency` workers until the lists end and every read is done.
+    async fn run(&self, reader: &Reader, concurrency: usize) -> Result<TagsRead> {
+        let workers = (0..concurrency).map(|_| self.work(reader));
+        let mut read = TagsRead(Default::default());
+        for (list, index, tags) in futures_util::future::try_join_all(workers)
+            .await?
+            .into_iter()
+            .flatten()
+        {
+            read.0[list as usize].push((index, tags));
+        }
+        Ok(read)
+    }
+
+    async fn work(&self, reader: &Reader) -> Result<Vec<(List, usize, Option<Tags>)>> {
+        let mut found = Vec::new();
+        loop {
+            // Registered before the queue is looked at, so a read queued in
+            // between is not missed.
+            let changed = self.changed.notified();
+            tokio::pin!(changed);
+            changed.as_mut().enable();
+            let next = {
+                let mut queue = self.queue_lock();
+                match queue.waiting.pop_front() {
+                    Some(read) => Some(read),
+                    None if queue.closed => return Ok(found),
+                    None => None,
                 }
-                // Deleted between the list and the tag read: it is gone.
-                None => Ok((index, None)),
+            };
+            match next {
+                Some((list, index, arn)) => {
+                    found.push((list, index, read_tags(reader, &arn).await?));
+                }
+                None => changed.await,
             }
-        });
-        while let Some(joined) = self.running.try_join_next() {
-            self.keep(joined)?;
         }
-        Ok(())
     }
+}
 
-    /// Wait for the reads still running; every resource read, in list order.
-    async fn finish(mut self) -> Result<Vec<T>> {
-        while let Some(joined) = self.running.join_next().await {
-            self.keep(joined)?;
-        }
-        Ok(self.read.into_iter().flatten().collect())
-    }
-
-    fn keep(
-        &mut self,
-        joined: std::result::Result<Result<(usize, Option<T>)>, tokio::task::JoinError>,
-    ) -> Result<()> {
-        let (index, resource) =
-            joined.map_err(|e| Error::Other(format!("a tag read task failed: {e}")))??;
-        self.read[index] = resource;
-        Ok(())
+impl TagsRead {
+    /// `resources` of `list` with the tags read, in list order, without
+    /// those deleted between the list and their tag read.
+    fn apply<T: Tagged>(&mut self, list: List, resources: Vec<T>) -> Vec<T> {
+        let mut read = std::mem::take(&mut self.0[list as usize]);
+        // Every resource listed was queued, and every queued read is done.
+        debug_assert_eq!(read.len(), resources.len());
+        read.sort_unstable_by_key(|(index, _)| *index);
+        resources
+            .into_iter()
+            .zip(read)
+            .filter_map(|(mut resource, (_, tags))| {
+                resource.set_tags(tags?);
+                Some(resource)
+            })
+            .collect()
     }
 }
 
@@ -617,5 +697,41 @@ async fn read_tags(reader: &Reader, arn: &str) -> Result<Option<Tags>> {
             format!("ListTagsForResource {arn}"),
             failure.message(),
         )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn connection(name: &str) -> LiveConnection {
+        LiveConnection {
+            arn: format!("arn:aws:codestar-connections:eu-west-1:123456789012:connection/{name}"),
+            name: name.to_owned(),
+            provider_type: "GitHub".to_owned(),
+            host_arn: None,
+            status: "AVAILABLE".to_owned(),
+            tags: Tags::new(),
+        }
+    }
+
+    fn tags(value: &str) -> Tags {
+        Tags::from([("n".to_owned(), value.to_owned())])
+    }
+
+    #[test]
+    fn reads_answered_out_of_order_land_on_their_resource_and_the_gone_are_dropped() {
+        let listed = vec![connection("a"), connection("b"), connection("c")];
+        // Workers answer in any order; "b" was deleted after the list.
+        let mut read = TagsRead(Default::default());
+        read.0[List::Connections as usize] =
+            vec![(2, Some(tags("c"))), (0, Some(tags("a"))), (1, None)];
+        read.0[List::Hosts as usize] = vec![(0, Some(tags("a host")))];
+        let connections = read.apply(List::Connections, listed);
+        let got: Vec<(&str, &Tags)> = connections
+            .iter()
+            .map(|c| (c.name.as_str(), &c.tags))
+            .collect();
+        assert_eq!(got, [("a", &tags("a")), ("c", &tags("c"))]);
     }
 }
