@@ -66,6 +66,32 @@ macro_rules! with_comment {
     }};
 }
 
+/// A sync configuration's fields on a create or an update request: the two
+/// SDK builders are different types with the same setters.
+macro_rules! sync_request {
+    ($comments:ident, $builder:expr, $sync:expr) => {{
+        let sync = $sync;
+        let request = $builder
+            .resource_name(&sync.resource_name)
+            .sync_type(SyncConfigurationType::from(sync.sync_type.as_str()))
+            .repository_link_id(&sync.link_id)
+            .branch(&sync.branch)
+            .config_file(&sync.config_file)
+            .role_arn(&sync.role_arn)
+            .set_publish_deployment_status(
+                sync.publish_deployment_status
+                    .as_deref()
+                    .map(PublishDeploymentStatus::from),
+            )
+            .set_trigger_resource_update_on(
+                sync.trigger_resource_update_on
+                    .as_deref()
+                    .map(TriggerResourceUpdateOn::from),
+            );
+        with_comment!($comments, request, sync.pull_request_comment.as_deref())
+    }};
+}
+
 /// The SDK clients of one API, built from `config` with the SDK's own
 /// retries off: the channel paces and retries every call, because a blind
 /// retry of a create can duplicate a resource and the SDK's adaptive
@@ -396,27 +422,7 @@ macro_rules! sdk_service {
 
                 fn create_sync_configuration<'a>(&'a self, sync: &'a SyncSettings) -> Call<'a, ()> {
                     async move {
-                        let request = self
-                            .client
-                            .create_sync_configuration()
-                            .resource_name(&sync.resource_name)
-                            .sync_type(SyncConfigurationType::from(sync.sync_type.as_str()))
-                            .repository_link_id(&sync.link_id)
-                            .branch(&sync.branch)
-                            .config_file(&sync.config_file)
-                            .role_arn(&sync.role_arn)
-                            .set_publish_deployment_status(
-                                sync.publish_deployment_status
-                                    .as_deref()
-                                    .map(PublishDeploymentStatus::from),
-                            )
-                            .set_trigger_resource_update_on(
-                                sync.trigger_resource_update_on
-                                    .as_deref()
-                                    .map(TriggerResourceUpdateOn::from),
-                            )
-                            ;
-                        with_comment!($comments, request, sync.pull_request_comment.as_deref())
+                        sync_request!($comments, self.client.create_sync_configuration(), sync)
                             .send()
                             .await
                             .map_err(|e| classify(&e))?;
@@ -427,27 +433,7 @@ macro_rules! sdk_service {
 
                 fn update_sync_configuration<'a>(&'a self, sync: &'a SyncSettings) -> Call<'a, ()> {
                     async move {
-                        let request = self
-                            .client
-                            .update_sync_configuration()
-                            .resource_name(&sync.resource_name)
-                            .sync_type(SyncConfigurationType::from(sync.sync_type.as_str()))
-                            .repository_link_id(&sync.link_id)
-                            .branch(&sync.branch)
-                            .config_file(&sync.config_file)
-                            .role_arn(&sync.role_arn)
-                            .set_publish_deployment_status(
-                                sync.publish_deployment_status
-                                    .as_deref()
-                                    .map(PublishDeploymentStatus::from),
-                            )
-                            .set_trigger_resource_update_on(
-                                sync.trigger_resource_update_on
-                                    .as_deref()
-                                    .map(TriggerResourceUpdateOn::from),
-                            )
-                            ;
-                        with_comment!($comments, request, sync.pull_request_comment.as_deref())
+                        sync_request!($comments, self.client.update_sync_configuration(), sync)
                             .send()
                             .await
                             .map_err(|e| classify(&e))?;
