@@ -6,7 +6,7 @@ use serde_json::{Value, json};
 
 use super::hosts::{HOST_DELETING, host_not_found};
 use super::{
-    Caller, Limits, Outcome, PENDING, check_tag_count, check_tag_keys, mint, paginate,
+    Caller, Limits, Outcome, PENDING, check_tag_count, check_tag_keys, listed, mint, paginate,
     provider_type, tags_json,
 };
 use crate::emulator::protocol::ApiError;
@@ -205,13 +205,8 @@ pub(super) fn list(
         input.max_results,
         input.next_token.as_deref(),
     )?;
-    let mut output = json!({
-        "Connections": page.iter().map(|c| connection_json(c)).collect::<Vec<_>>()
-    });
-    if let Some(next) = next {
-        output["NextToken"] = Value::String(next);
-    }
-    Ok(Outcome::read(output))
+    let page = page.iter().map(|c| connection_json(c)).collect();
+    Ok(listed("Connections", page, next))
 }
 
 pub(super) fn connection_json(c: &Connection) -> Value {

@@ -5,7 +5,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::{
-    Caller, Limits, Outcome, PENDING, check_tag_count, check_tag_keys, mint, paginate,
+    Caller, Limits, Outcome, PENDING, check_tag_count, check_tag_keys, listed, mint, paginate,
     provider_type, tags_json,
 };
 use crate::emulator::protocol::ApiError;
@@ -164,11 +164,8 @@ pub(super) fn list(
         input.max_results,
         input.next_token.as_deref(),
     )?;
-    let mut output = json!({ "Hosts": page.iter().map(|h| host_json(h)).collect::<Vec<_>>() });
-    if let Some(next) = next {
-        output["NextToken"] = Value::String(next);
-    }
-    Ok(Outcome::read(output))
+    let page = page.iter().map(|h| host_json(h)).collect();
+    Ok(listed("Hosts", page, next))
 }
 
 pub(super) fn update(

@@ -6,7 +6,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::connections::connection_not_found;
-use super::{Caller, Limits, Outcome, check_tag_count, check_tag_keys, mint, paginate};
+use super::{Caller, Limits, Outcome, check_tag_count, check_tag_keys, listed, mint, paginate};
 use crate::emulator::protocol::ApiError;
 use crate::emulator::state::{RepositoryLink, Store, Tag};
 
@@ -155,13 +155,8 @@ pub(super) fn list(
         input.max_results,
         input.next_token.as_deref(),
     )?;
-    let mut output = json!({
-        "RepositoryLinks": page.iter().map(|l| link_json(l)).collect::<Vec<_>>()
-    });
-    if let Some(next) = next {
-        output["NextToken"] = Value::String(next);
-    }
-    Ok(Outcome::read(output))
+    let page = page.iter().map(|l| link_json(l)).collect();
+    Ok(listed("RepositoryLinks", page, next))
 }
 
 /// Another connection (of the same provider type: the link names a

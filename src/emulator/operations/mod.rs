@@ -286,6 +286,17 @@ fn paginate<'i, T>(
     Ok((page, next))
 }
 
+/// A list operation's answer: `member` holding one page, and `NextToken`
+/// when more pages follow.
+fn listed(member: &str, page: Vec<Value>, next: Option<String>) -> Outcome {
+    let mut output = serde_json::Map::new();
+    output.insert(member.to_owned(), Value::Array(page));
+    if let Some(next) = next {
+        output.insert("NextToken".to_owned(), Value::String(next));
+    }
+    Outcome::read(Value::Object(output))
+}
+
 fn encode_token(kind: &str, seq: u64) -> String {
     hex::encode(format!("v1:{kind}:{seq}"))
 }

@@ -7,7 +7,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::links::link_not_found;
-use super::{Caller, Outcome, paginate};
+use super::{Caller, Outcome, listed, paginate};
 use crate::emulator::protocol::ApiError;
 use crate::emulator::state::{Region, RepositoryLink, Store, SyncConfiguration};
 
@@ -154,16 +154,8 @@ pub(super) fn list(
         input.max_results,
         input.next_token.as_deref(),
     )?;
-    let mut output = json!({
-        "SyncConfigurations": page
-            .iter()
-            .map(|c| configuration_json(region, c))
-            .collect::<Vec<_>>()
-    });
-    if let Some(next) = next {
-        output["NextToken"] = Value::String(next);
-    }
-    Ok(Outcome::read(output))
+    let page = page.iter().map(|c| configuration_json(region, c)).collect();
+    Ok(listed("SyncConfigurations", page, next))
 }
 
 /// Every member but the key may change, the link included (to a link that
