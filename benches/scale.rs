@@ -108,7 +108,7 @@ fn main() {
     }
     if wanted("fleet") {
         let row = fleet_scenario(100, &REGIONS[..2], 25, 5);
-        eprintln!("fleet: {:.3} s", row.wall.as_secs_f64());
+        eprintln!("fleet: {:.3} s", row.wall().as_secs_f64());
         // Held to its own memory target (in `describe`), not the
         // one-target 64 MiB.
         report.push_str(&row.describe());
@@ -290,6 +290,27 @@ fn median(mut runs: Vec<Served>) -> Served {
     runs.swap_remove(runs.len() / 2)
 }
 
+/// [`RUNS`] plans of `file` in `work` (each must find no change): the
+/// median run, and the highest peak RSS of them all.
+fn plan_runs(sandbox: &Sandbox, work: &Workdir, file: &str) -> (Served, u64) {
+    let runs: Vec<Served> = (0..RUNS)
+        .map(|_| {
+            let served = serve(
+                sandbox,
+                against(
+                    work.path(),
+                    sandbox,
+                    &["plan", "-f", file, "--detailed-exitcode"],
+                ),
+            );
+            expect_success(&format!("plan of the applied {file}"), &served.run);
+            served
+        })
+        .collect();
+    let rss_kib = runs.iter().map(|r| r.run.rss_kib).max().unwrap_or(0);
+    (median(runs), rss_kib)
+}
+
 /// Rounds of `latency` one target's plan needs at least: the first list
 /// page alone, then every other list page and tag read `concurrency` at a
 /// time.
@@ -364,26 +385,12 @@ fn plan_scenario(per_target: usize, targets: usize) -> PlanRow {
     .expect(0);
     sandbox.set_faults(serde_json::json!({ "latency_ms": LATENCY_MS }));
 
-    let runs: Vec<Served> = (0..RUNS)
-        .map(|_| {
-            let served = serve(
-                &sandbox,
-                against(
-                    work.path(),
-                    &sandbox,
-                    &["plan", "-f", "fleet", "--detailed-exitcode"],
-                ),
-            );
-            expect_success("plan of an applied fleet", &served.run);
-            served
-        })
-        .collect();
-    let rss_kib = runs.iter().map(|r| r.run.rss_kib).max().unwrap_or(0);
+    let (median, rss_kib) = plan_runs(&sandbox, &work, "fleet");
     let rounds = pipelined_rounds(list_pages(connections, hosts), per_target);
     PlanRow {
         per_target,
         targets,
-        median: median(runs),
+        median,
         floor: Duration::from_millis(LATENCY_MS * rounds),
         rss_kib,
     }
@@ -466,7 +473,6 @@ struct FleetRow {
     /// One target's pipelined floor.
     floor: Duration,
     rss_kib: u64,
-    wall: Duration,
 }
 
 /// A fleet file: `accounts` accounts × `regions`, each account reached by
@@ -496,23 +502,8 @@ fn fleet_scenario(accounts: usize, regions: &[&str], connections: usize, hosts: 
     )
     .expect(0);
     sandbox.set_faults(serde_json::json!({ "latency_ms": LATENCY_MS }));
-    let runs: Vec<Served> = (0..RUNS)
-        .map(|_| {
-            let served = serve(
-                &sandbox,
-                against(
-                    work.path(),
-                    &sandbox,
-                    &["plan", "-f", "fleet.yaml", "--detailed-exitcode"],
-                ),
-            );
-            expect_success("plan of an applied fleet of accounts", &served.run);
-            served
-        })
-        .collect();
-    let rss_kib = runs.iter().map(|r| r.run.rss_kib).max().unwrap_or(0);
+    let (median, rss_kib) = plan_runs(&sandbox, &work, "fleet.yaml");
     let per_target = connections + hosts;
-    let median = median(runs);
     FleetRow {
         accounts,
         regions: regions.len(),
@@ -521,18 +512,21 @@ fn fleet_scenario(accounts: usize, regions: &[&str], connections: usize, hosts: 
             LATENCY_MS * pipelined_rounds(list_pages(connections, hosts), per_target),
         ),
         rss_kib,
-        wall: median.run.wall,
         median,
     }
 }
 
 impl FleetRow {
+    fn wall(&self) -> Duration {
+        self.median.run.wall
+    }
+
     fn describe(&self) -> String {
         let m = &self.median;
         let cores = std::thread::available_parallelism().map_or(1, |n| n.get()) as f64;
         let cpu = m.run.cpu.as_secs_f64() + m.emulator_cpu.as_secs_f64();
         let bound = self.floor.as_secs_f64().max(cpu / cores);
-        let ratio = self.wall.as_secs_f64() / bound;
+        let ratio = self.wall().as_secs_f64() / bound;
         let assumed = m.calls.get("AssumeRole").copied().unwrap_or(0);
         let (tool, emulator) = m.cpu_per_call();
         let calls: Vec<String> = m.calls.iter().map(|(op, n)| format!("{op} {n}")).collect();
@@ -550,7 +544,7 @@ impl FleetRow {
             r = self.regions,
             n = self.per_target,
             total = targets * self.per_target,
-            w = self.wall.as_secs_f64(),
+            w = self.wall().as_secs_f64(),
             f = self.floor.as_secs_f64(),
             ct = m.run.cpu.as_secs_f64(),
             ce = m.emulator_cpu.as_secs_f64(),

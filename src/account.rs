@@ -185,12 +185,12 @@ pub(crate) async fn load_config(
         Endpoint::Aws => args.endpoint_url.clone().unwrap_or_default(),
         Endpoint::Local { url, .. } => url.clone(),
     };
-    let key = (profile, region, place, args.timeout);
+    let key = (profile, region.clone(), place, args.timeout);
     let mut loaded = LOADED.get_or_init(Default::default).lock().await;
     if let Some(config) = loaded.get(&key) {
         return Ok(config.clone());
     }
-    let config = load_config_afresh(target, args, endpoint).await?;
+    let config = load_config_afresh(target, args, endpoint, region).await?;
     loaded.insert(key, config.clone());
     Ok(config)
 }
@@ -199,8 +199,8 @@ async fn load_config_afresh(
     target: &Target,
     args: &Settings,
     endpoint: &Endpoint,
+    region: Option<String>,
 ) -> Result<aws_config::SdkConfig> {
-    let region = pinned_region(target, args)?;
     let mut loader = aws_config::defaults(BehaviorVersion::latest())
         .http_client(shared_http_client())
         .identity_cache(shared_identity_cache())
